@@ -1,0 +1,234 @@
+"""The console: the customer journey beside the outbox, with the step in the header."""
+
+from __future__ import annotations
+
+import logging
+from datetime import date
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from textual.app import App
+from textual.binding import Binding
+from textual.message import Message
+from textual.reactive import reactive
+from textual.screen import Screen
+
+from areaclienti_tui.clock import Clock
+from areaclienti_tui.journey import Journey
+from areaclienti_tui.rules.username import load_pec_domains
+from areaclienti_tui.services import auth, security
+from areaclienti_tui.services.auth import CustomerLogin
+from areaclienti_tui.services.context import Context
+from areaclienti_tui.services.events import Event, OutboxChanged
+from areaclienti_tui.services.setup import open_context
+from areaclienti_tui.settings import Settings
+from areaclienti_tui.steps.base import StepScreen
+
+# -- operator area ------------------------------------------------------------
+# Imported at start-up on purpose: it loads textual-image, which asks the
+# terminal about graphics support and can do so only before Textual starts.
+from areaclienti_tui.steps import operator as operator_area  # noqa: E402
+# -- end operator area --------------------------------------------------------
+from areaclienti_tui.widgets.outbox_pane import OutboxPane
+
+log = logging.getLogger(__name__)
+ROME = ZoneInfo("Europe/Rome")
+
+
+class OutboxUpdated(Message):
+    """A message was sent: outbox panes reload."""
+
+
+class AreaClientiApp(App):
+    CSS_PATH = "app.tcss"
+    TITLE = "Area Clienti Generali · INARCASSA"
+
+    BINDINGS = [
+        Binding("f2", "toggle_outbox", "Messaggi", tooltip="Mostra o nasconde i messaggi inviati (SMS ed email)"),
+        Binding("ctrl+q", "quit", "Esci", priority=True),
+        Binding("f9", "operator", "Operatore", tooltip="Apre l'area operatore (accesso riservato agli operatori)"),
+    ]
+
+    show_outbox: reactive[bool] = reactive(True)
+
+    def __init__(self, ctx: Context) -> None:
+        super().__init__()
+        self.ctx = ctx
+        self.journey = Journey()
+        self.pec_domains = load_pec_domains(ctx.settings.pec_domains_file)
+        self.device = security.device_id(ctx.settings.device_file)
+        self.raise_unexpected = False
+        self.operator: str | None = None  # username of the signed-in operator (operator area)
+        self._unsubscribe = ctx.bus.subscribe(self._on_service_event)
+
+    # -- shortcuts -----------------------------------------------------------
+
+    @property
+    def settings(self) -> Settings:
+        return self.ctx.settings
+
+    @property
+    def clock(self) -> Clock:
+        return self.ctx.clock
+
+    def today(self) -> date:
+        return self.clock.now().astimezone(ROME).date()
+
+    @property
+    def current_step(self) -> str | None:
+        """The guide's step code of the screen the customer sees (e.g. "3A")."""
+        for screen in reversed(self.screen_stack):
+            if isinstance(screen, StepScreen):
+                return screen.STEP
+        return None
+
+    # -- lifecycle -------------------------------------------------------------
+
+    def on_mount(self) -> None:
+        from areaclienti_tui.steps.welcome import WelcomeScreen
+
+        self.push_screen(WelcomeScreen())
+
+    def on_unmount(self) -> None:
+        self._unsubscribe()
+
+    def _on_service_event(self, event: Event) -> None:
+        if isinstance(event, OutboxChanged):
+            self.post_message(OutboxUpdated())
+
+    def on_outbox_updated(self, _message: OutboxUpdated) -> None:
+        for pane in self.screen.query(OutboxPane):
+            pane.reload()
+
+    def action_toggle_outbox(self) -> None:
+        self.show_outbox = not self.show_outbox
+
+    def watch_show_outbox(self, show: bool) -> None:
+        for pane in self.screen.query(OutboxPane):
+            pane.display = show
+
+    # -- operator area ---------------------------------------------------------
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "operator" and self.settings.kiosk:
+            return False  # kiosk: no operator view, not even its key in the footer
+        return True
+
+    def action_operator(self) -> None:
+        """Open the operator area: its login, or its home when an operator is signed in."""
+        if isinstance(self.screen, operator_area.OperatorScreen) or self.screen.is_modal:
+            return
+        self.push_screen(operator_area.OperatorHomeScreen() if self.operator else operator_area.OperatorLoginScreen())
+
+    # -- end operator area -----------------------------------------------------
+
+    # -- navigation ------------------------------------------------------------
+
+    def go(self, screen: Screen) -> None:
+        self.push_screen(screen)
+
+    def go_back(self) -> None:
+        if len(self.screen_stack) > 2:
+            self.pop_screen()
+
+    def restart(self, then: Screen | None = None) -> None:
+        """Back to 1A with a clean journey (nothing the customer typed lingers)."""
+        self.journey = Journey()
+        while len(self.screen_stack) > 2:
+            self.pop_screen()
+        if then is not None:
+            self.push_screen(then)
+
+    def start_registration(self) -> None:
+        from areaclienti_tui.steps.welcome import CustomerTypeScreen
+
+        self.journey = Journey()
+        self.go(CustomerTypeScreen())
+
+    def finish_login(self, login: CustomerLogin, *, method: str = "password", trust: bool = False) -> None:
+        """Every factor passed: record it, remember this console if asked, show the products."""
+        from areaclienti_tui.steps.login import ProductsScreen
+
+        ctx, device = self.ctx, self.device
+
+        def record() -> None:
+            auth.complete_customer_login(ctx, login, method=method)
+            if trust:
+                security.trust_device(ctx, login, device)
+
+        self.run_worker(record, thread=True, group="audit")
+        self.restart(then=ProductsScreen())
+        self.journey.login = login
+
+    def back_to_products(self) -> None:
+        """After a sensitive operation: back to "I tuoi prodotti", refreshed."""
+        from areaclienti_tui.steps.login import ProductsScreen
+
+        login = self.journey.login
+        self.restart(then=ProductsScreen() if login else None)
+        self.journey.login = login
+
+    def logout(self) -> None:
+        login = self.journey.login
+        if login is not None:
+            ctx = self.ctx
+            self.run_worker(lambda: auth.logout(ctx, login), thread=True, group="audit")
+        self.restart()
+        self.notify("Sei uscito dall'Area Clienti.", title="Arrivederci")
+
+    # -- failures --------------------------------------------------------------
+
+    def report_unexpected(self, error: BaseException | None) -> None:
+        """Log a fault and show the generic error page instead of a traceback."""
+        log.error("unexpected error", exc_info=error)
+        if self.raise_unexpected and isinstance(error, Exception):
+            super()._handle_exception(error)
+            return
+        from areaclienti_tui.steps.pathb import GenericErrorScreen
+
+        if not isinstance(self.screen, GenericErrorScreen):
+            self.journey = Journey()
+            self.push_screen(GenericErrorScreen(unexpected=True))
+
+    def _handle_exception(self, error: Exception) -> None:
+        if self.raise_unexpected or getattr(self, "_handling_unexpected", False):
+            super()._handle_exception(error)
+            return
+        self._handling_unexpected = True
+        try:
+            self.report_unexpected(error)
+        except Exception:  # noqa: BLE001 - last resort: let Textual close the app
+            super()._handle_exception(error)
+        finally:
+            self._handling_unexpected = False
+
+
+def create_app(
+    *,
+    db: str | None = None,
+    settings: Settings | None = None,
+    clock: Clock | None = None,
+    seed_demo: bool | None = None,
+    data_dir: str | Path | None = None,
+) -> AreaClientiApp:
+    """The console on a database (created and migrated if new).
+
+    `create_app(db="sqlite:///path.db")` gives an app without demo personas
+    unless `seed_demo=True`; without `db` the settings decide (the default
+    SQLite file in the user data folder, filled with the demo on first start).
+    """
+    if settings is None:
+        overrides: dict[str, object] = {}
+        if db is not None:
+            overrides["db"] = db
+            if data_dir is None:
+                database = db.removeprefix("sqlite:///")
+                if db.startswith("sqlite:///") and database not in ("", ":memory:"):
+                    overrides["data_dir"] = Path(database).resolve().parent / "areaclienti-dati"
+        if data_dir is not None:
+            overrides["data_dir"] = Path(data_dir)
+        settings = Settings(**overrides)
+        if db is not None and seed_demo is None:
+            seed_demo = False
+    ctx = open_context(settings, clock, seed_demo=seed_demo)
+    return AreaClientiApp(ctx)

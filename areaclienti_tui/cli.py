@@ -1,0 +1,595 @@
+"""Command line: `areaclienti-tui [--db URL] [--data-dir PATH] [COMANDO]`.
+
+Without a command it opens the console (the Textual app, imported lazily so
+this module loads without it). Every command opens the database through
+`services.setup.open_context`, which migrates it and, when new, loads the
+demo. Logging goes to `settings.log_file` only, never to the terminal.
+Errors end with an Italian message on stderr and an exit code, no traceback:
+0 done, 1 failure (database, unexpected), 2 bad input or unusable file,
+130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import getpass
+import json
+import logging
+import os
+import re
+import shlex
+import sys
+import time
+from collections.abc import Sequence
+from importlib import metadata
+from logging.handlers import RotatingFileHandler
+from pathlib import Path
+
+from pydantic import ValidationError
+from rich.console import Console
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    ProgressColumn,
+    Task,
+    TaskProgressColumn,
+    TextColumn,
+    TimeElapsedColumn,
+)
+from rich.table import Table
+from rich.text import Text
+
+from areaclienti_tui.rules.errors import RuleError
+from areaclienti_tui.services.context import Context
+from areaclienti_tui.settings import Settings
+
+log = logging.getLogger("areaclienti_tui.cli")
+
+PROG = "areaclienti-tui"
+EXIT_OK = 0
+EXIT_FAILURE = 1
+EXIT_INVALID = 2
+EXIT_INTERRUPTED = 130
+FOLLOW_INTERVAL = 1.0
+
+
+class CliError(Exception):
+    """Ends the command with an Italian message on stderr and an exit code."""
+
+    def __init__(self, message: str, exit_code: int = EXIT_FAILURE) -> None:
+        super().__init__(message)
+        self.message = message
+        self.exit_code = exit_code
+
+
+# --- argparse in Italian -----------------------------------------------------
+
+_ARGPARSE_ERRORS = (
+    (re.compile(r"the following arguments are required: (.*)"), r"mancano argomenti obbligatori: \1"),
+    (re.compile(r"unrecognized arguments: (.*)"), r"argomenti non riconosciuti: \1"),
+    (
+        re.compile(r"argument (.*?): invalid choice: (.*?) \(choose from (.*)\)"),
+        r"argomento \1: scelta non valida: \2 (valori ammessi: \3)",
+    ),
+    (re.compile(r"argument (.*?): expected one argument"), r"argomento \1: serve un valore"),
+    (re.compile(r"argument (.*?): invalid \S+ value: (.*)"), r"argomento \1: valore non valido: \2"),
+    (re.compile(r"argument (.*?): not allowed with argument (.*)"), r"argomento \1: non si può usare insieme a \2"),
+    (re.compile(r"argument (.*?): (.*)"), r"argomento \1: \2"),
+)
+
+
+def _italian_error(message: str) -> str:
+    for pattern, replacement in _ARGPARSE_ERRORS:
+        if pattern.fullmatch(message):
+            return pattern.sub(replacement, message)
+    return message
+
+
+class _Formatter(argparse.RawDescriptionHelpFormatter):
+    def add_usage(self, usage, actions, groups, prefix=None):  # noqa: ANN001, ANN201
+        return super().add_usage(usage, actions, groups, prefix if prefix is not None else "uso: ")
+
+
+class _Parser(argparse.ArgumentParser):
+    """ArgumentParser with Italian titles, help option and error messages."""
+
+    def __init__(self, *args, **kwargs) -> None:  # noqa: ANN002, ANN003
+        add_help = kwargs.pop("add_help", True)
+        kwargs.setdefault("formatter_class", _Formatter)
+        super().__init__(*args, add_help=False, **kwargs)
+        self._positionals.title = "argomenti"
+        self._optionals.title = "opzioni"
+        if add_help:
+            self.add_argument("-h", "--help", action="help", default=argparse.SUPPRESS, help="mostra questo aiuto ed esce")
+
+    def error(self, message: str):  # noqa: ANN201
+        self.print_usage(sys.stderr)
+        self.exit(EXIT_INVALID, f"{self.prog}: errore: {_italian_error(message)}\n")
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} non è un numero intero") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("deve essere un numero intero maggiore di zero")
+    return value
+
+
+def _port(text: str) -> int:
+    value = _positive_int(text)
+    if value > 65535:
+        raise argparse.ArgumentTypeError("la porta deve essere tra 1 e 65535")
+    return value
+
+
+def build_parser() -> argparse.ArgumentParser:
+    # The global options live in a parent parser shared by the main parser and
+    # every subcommand, so they are accepted before or after the command. Their
+    # default is SUPPRESS: a subcommand that did not see them leaves the value
+    # given before the command untouched.
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument(
+        "--db",
+        metavar="URL",
+        default=argparse.SUPPRESS,
+        help="URL del database (es. sqlite:///percorso.db o postgresql+psycopg://utente@host/db); "
+        "in alternativa la variabile AREACLIENTI_DB. Predefinito: SQLite nella cartella dati",
+    )
+    common.add_argument(
+        "--data-dir",
+        metavar="PERCORSO",
+        default=argparse.SUPPRESS,
+        help="cartella dei dati (database SQLite, documenti, log); in alternativa AREACLIENTI_DATA_DIR",
+    )
+
+    parser = _Parser(
+        prog=PROG,
+        parents=[common],
+        description="Console offline del percorso di registrazione e accesso all'Area Clienti Generali "
+        "per gli assicurati INARCASSA.\nSenza comando apre la console.",
+        epilog="Esempi:\n"
+        f"  {PROG}                          apre la console\n"
+        f"  {PROG} --kiosk                  solo il percorso cliente, a schermo intero\n"
+        f"  {PROG} import clienti.csv       importa un'anagrafica clienti\n"
+        f"  {PROG} outbox --follow          mostra SMS ed email man mano che partono\n"
+        f"  {PROG} operator add mrossi --name \"Mario Rossi\"",
+    )
+    parser.add_argument(
+        "--kiosk",
+        action="store_true",
+        help="modalità chiosco: solo il percorso del cliente; per uscire serve l'accesso di un operatore",
+    )
+    parser.add_argument("--version", action="version", version=f"{PROG} {version()}", help="mostra la versione ed esce")
+    commands = parser.add_subparsers(dest="command", title="comandi", metavar="COMANDO")
+
+    imp = commands.add_parser(
+        "import",
+        parents=[common],
+        help="importa clienti da un file CSV",
+        description="Importa i clienti da un file CSV in UTF-8 con intestazione "
+        "codice_fiscale,nome,cognome,sesso,data_nascita,luogo_nascita,email,cellulare,polizze,inarcassa. "
+        "Le righe errate sono segnalate con il loro numero e saltate; il resto viene importato.",
+    )
+    imp.add_argument("file", metavar="FILE.csv", help="il file CSV da importare")
+
+    out = commands.add_parser(
+        "outbox",
+        parents=[common],
+        help="mostra gli SMS e le email inviati, dal più recente",
+        description="Mostra la casella di uscita simulata: ogni SMS ed email inviati, dal più recente.",
+    )
+    out.add_argument("--json", action="store_true", help="stampa un elenco JSON (canale, destinatario, oggetto, testo, codice, ora)")
+    out.add_argument("--limit", type=_positive_int, metavar="N", help="mostra al massimo N messaggi")
+    out.add_argument(
+        "--follow",
+        action="store_true",
+        help="resta in attesa e mostra i nuovi messaggi appena partono (con --json una riga JSON per messaggio); Ctrl+C per uscire",
+    )
+
+    op = commands.add_parser(
+        "operator",
+        parents=[common],
+        help="gestisce gli operatori",
+        description="Gestione degli operatori dell'area operatore.",
+    )
+    op_commands = op.add_subparsers(dest="operator_command", title="comandi", metavar="COMANDO")
+    op_commands.required = True
+    add = op_commands.add_parser(
+        "add",
+        parents=[common],
+        help="crea un operatore",
+        description="Crea un operatore. La password viene chiesta due volte (o letta da una riga "
+        "dello standard input con --password-stdin) e segue le regole della password dei clienti.",
+    )
+    add.add_argument("username", metavar="NOME_UTENTE", help="3-60 caratteri: lettere minuscole, cifre, punto, trattino, trattino basso")
+    add.add_argument("--name", metavar='"Nome Cognome"', default="", help="nome e cognome dell'operatore (predefinito: il nome utente)")
+    add.add_argument("--password-stdin", action="store_true", help="legge la password da una riga dello standard input (per l'automazione)")
+
+    serve = commands.add_parser(
+        "serve",
+        parents=[common],
+        help="apre la console nel browser (textual-serve)",
+        description="Pubblica la console come pagina web: ogni scheda del browser apre una console.",
+    )
+    serve.add_argument("--host", default="localhost", help="indirizzo su cui ascoltare (predefinito: localhost)")
+    serve.add_argument("--port", type=_port, default=8000, help="porta (predefinita: 8000)")
+    serve.add_argument("--kiosk", action="store_true", help="la console pubblicata è in modalità chiosco")
+
+    commands.add_parser("version", parents=[common], help="mostra la versione", description="Mostra la versione installata.")
+    return parser
+
+
+# --- helpers -----------------------------------------------------------------
+
+
+def version() -> str:
+    try:
+        return metadata.version("areaclienti-tui")
+    except metadata.PackageNotFoundError:
+        return "sconosciuta"
+
+
+def _settings_from(args: argparse.Namespace) -> Settings:
+    overrides: dict[str, object] = {}
+    if getattr(args, "db", None):
+        overrides["db"] = args.db
+    if getattr(args, "data_dir", None):
+        overrides["data_dir"] = Path(args.data_dir).expanduser().absolute()
+    if getattr(args, "kiosk", False):
+        overrides["kiosk"] = True
+    try:
+        return Settings(**overrides)
+    except ValidationError as error:
+        faults = "; ".join(
+            f"{'AREACLIENTI_' + '_'.join(str(p) for p in e['loc']).upper() if e['loc'] else '?'}: {e['msg']}"
+            for e in error.errors()
+        )
+        raise CliError(f"impostazioni non valide: {faults}", EXIT_INVALID) from None
+
+
+class _Logging:
+    """Route every log record to the rotating log file, and only there, while the command runs."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        self.handler: logging.Handler | None = None
+        self._level = logging.WARNING
+
+    def __enter__(self) -> _Logging:
+        root = logging.getLogger()
+        self._level = root.level
+        try:
+            self.settings.log_file.parent.mkdir(parents=True, exist_ok=True)
+            handler: logging.Handler = RotatingFileHandler(
+                self.settings.log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
+            )
+        except OSError as error:
+            print(
+                f"{PROG}: attenzione: impossibile scrivere il log in {self.settings.log_file} ({error.strerror})",
+                file=sys.stderr,
+            )
+            handler = logging.NullHandler()
+        handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+        root.addHandler(handler)
+        root.setLevel(logging.INFO)
+        logging.captureWarnings(True)
+        self.handler = handler
+        return self
+
+    def __exit__(self, *exc_info) -> None:  # noqa: ANN002
+        root = logging.getLogger()
+        logging.captureWarnings(False)
+        if self.handler is not None:
+            root.removeHandler(self.handler)
+            self.handler.close()
+        root.setLevel(self._level)
+
+
+def _safe_url(settings: Settings) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(settings.database_url).render_as_string(hide_password=True)
+    except Exception:  # noqa: BLE001 - only for the message
+        return "(URL non valido)"
+
+
+def _open(settings: Settings) -> Context:
+    """open_context, with an Italian message when the database can't be used."""
+    from alembic.util.exc import CommandError
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from areaclienti_tui.services.setup import open_context
+
+    try:
+        return open_context(settings)
+    except (SQLAlchemyError, CommandError, OSError) as error:
+        log.exception("cannot open database %s", _safe_url(settings))
+        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+        detail = reason[0] if reason else type(error).__name__
+        raise CliError(f"impossibile aprire il database {_safe_url(settings)}: {detail}") from None
+
+
+# --- commands ----------------------------------------------------------------
+
+
+def _run_console(args: argparse.Namespace, settings: Settings, err: Console) -> int:
+    # Migrate (and seed a new database) before the app takes the terminal, so a
+    # database problem is told here, in plain text.
+    _open(settings).db.dispose()
+    try:
+        from areaclienti_tui.app import create_app
+    except ImportError as error:
+        log.exception("console not available")
+        raise CliError(f"la console non è disponibile in questa installazione ({error})") from None
+    app = create_app(settings=settings)
+    app.run()
+    return int(getattr(app, "return_code", None) or 0)
+
+
+def count_rows(path: Path) -> int:
+    """Data lines of a CSV (lines after the header), counted by reading bytes in blocks."""
+    lines = 0
+    last = b"\n"
+    with path.open("rb") as handle:
+        while block := handle.read(1 << 20):
+            lines += block.count(b"\n")
+            last = block[-1:]
+    if last != b"\n":
+        lines += 1
+    return max(0, lines - 1)
+
+
+class _RateColumn(ProgressColumn):
+    def render(self, task: Task) -> Text:
+        speed = task.finished_speed or task.speed
+        if not speed:
+            return Text("– righe/s", style="progress.data.speed")
+        return Text(f"{speed:,.0f} righe/s".replace(",", "."), style="progress.data.speed")
+
+
+def _cmd_import(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
+    from areaclienti_tui.services import importer
+
+    path = Path(args.file).expanduser()
+    if not path.exists():
+        raise CliError(f"il file {path} non esiste", EXIT_INVALID)
+    if not path.is_file():
+        raise CliError(f"{path} non è un file", EXIT_INVALID)
+    try:
+        total = count_rows(path)
+    except OSError as error:
+        raise CliError(f"impossibile leggere il file {path}: {error.strerror or error}", EXIT_INVALID) from None
+
+    ctx = _open(settings)
+    try:
+        progress = Progress(
+            TextColumn("[progress.description]{task.description}"),
+            BarColumn(),
+            TaskProgressColumn(),
+            MofNCompleteColumn(),
+            TextColumn("righe"),
+            _RateColumn(),
+            TimeElapsedColumn(),
+            console=err,
+            disable=not err.is_terminal,
+        )
+        task_id = progress.add_task(f"Importazione di {path.name}", total=total or None)
+
+        def on_error(line: int, reason: str) -> None:
+            progress.console.print(f"riga {line}: {reason}", markup=False, highlight=False, soft_wrap=True)
+
+        def on_progress(report: importer.ImportReport) -> None:
+            progress.update(task_id, completed=report.rows)
+
+        with progress:
+            try:
+                report = importer.import_file(ctx, path, actor="cli", progress=on_progress, on_error=on_error)
+            except importer.ImportFileError as error:
+                raise CliError(f"impossibile importare {path}: {error}", EXIT_INVALID) from None
+            except OSError as error:
+                raise CliError(f"impossibile leggere il file {path}: {error.strerror or error}", EXIT_INVALID) from None
+            progress.update(task_id, total=report.rows, completed=report.rows)
+        log.info("import %s: %s", path, report.summary())
+        out.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
+        return EXIT_OK
+    finally:
+        ctx.db.dispose()
+
+
+def _local_time(moment) -> str:  # noqa: ANN001
+    return moment.astimezone().strftime("%d/%m/%Y %H:%M:%S")
+
+
+def _channel_label(channel: str) -> str:
+    return {"sms": "SMS", "email": "Email"}.get(channel, channel)
+
+
+def _outbox_table(messages) -> Table:  # noqa: ANN001
+    table = Table(title="Casella di uscita (dal più recente)", expand=False, show_lines=True)
+    table.add_column("Canale", no_wrap=True)
+    table.add_column("Destinatario", no_wrap=True)
+    table.add_column("Ora", no_wrap=True)
+    table.add_column("Oggetto / testo", ratio=1)
+    table.add_column("Codice", no_wrap=True, style="bold")
+    for message in messages:
+        text = Text()
+        if message.subject:
+            text.append(message.subject, style="bold")
+            text.append("\n")
+        text.append(message.body)
+        table.add_row(
+            Text(_channel_label(message.channel)),
+            Text(message.to),
+            Text(_local_time(message.sent_at)),
+            text,
+            Text(message.code or ""),
+        )
+    return table
+
+
+def _message_line(message) -> Text:  # noqa: ANN001
+    line = Text()
+    line.append(f"[{_local_time(message.sent_at)}] ", style="dim")
+    line.append(f"{_channel_label(message.channel)} a {message.to}", style="bold")
+    if message.subject:
+        line.append(f" — {message.subject}")
+    line.append(f": {message.body}")
+    if message.code:
+        line.append(f"  codice {message.code}", style="bold green")
+    return line
+
+
+def _follow(ctx: Context, args: argparse.Namespace, out: Console) -> int:
+    from areaclienti_tui.services import outbox
+
+    def emit(message) -> None:  # noqa: ANN001
+        if args.json:
+            sys.stdout.write(json.dumps(message.as_json(), ensure_ascii=False) + "\n")
+            sys.stdout.flush()
+        else:
+            out.print(_message_line(message), soft_wrap=True)
+
+    recent = outbox.latest(ctx, limit=args.limit or 10)
+    for message in reversed(recent):
+        emit(message)
+    last_id = recent[0].id if recent else 0
+    if not args.json:
+        out.print(Text("In attesa di nuovi messaggi (Ctrl+C per uscire)…", style="dim"))
+    try:
+        while True:
+            time.sleep(FOLLOW_INTERVAL)
+            fresh = outbox.latest(ctx, limit=None, after_id=last_id)
+            for message in reversed(fresh):
+                emit(message)
+            if fresh:
+                last_id = fresh[0].id
+    except KeyboardInterrupt:
+        return EXIT_OK
+
+
+def _cmd_outbox(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
+    from areaclienti_tui.services import outbox
+
+    ctx = _open(settings)
+    try:
+        if args.follow:
+            return _follow(ctx, args, out)
+        messages = outbox.latest(ctx, limit=args.limit)
+        if args.json:
+            sys.stdout.write(outbox.to_json(messages) + "\n")
+            sys.stdout.flush()
+        elif not messages:
+            out.print("Nessun messaggio nella casella di uscita.")
+        else:
+            out.print(_outbox_table(messages))
+        return EXIT_OK
+    finally:
+        ctx.db.dispose()
+
+
+def _read_password(args: argparse.Namespace) -> tuple[str, str]:
+    if args.password_stdin:
+        line = sys.stdin.readline()
+        if not line:
+            raise CliError("nessuna password ricevuta sullo standard input", EXIT_INVALID)
+        password = line.rstrip("\r\n")
+        return password, password
+    try:
+        password = getpass.getpass("Password: ")
+        confirm = getpass.getpass("Ripeti la password: ")
+    except EOFError:
+        raise CliError("password non inserita", EXIT_INVALID) from None
+    return password, confirm
+
+
+def _cmd_operator_add(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
+    from areaclienti_tui.services import operators
+
+    try:
+        username = operators.validate_operator_username(args.username)
+        password, confirm = _read_password(args)
+        operators.check_password(password, confirm, username=username, display_name=args.name)
+    except RuleError as error:
+        raise CliError(error.message, EXIT_INVALID) from None
+    ctx = _open(settings)
+    try:
+        operator = operators.add_operator(ctx, username, args.name, password, actor="cli")
+    except RuleError as error:
+        raise CliError(error.message, EXIT_INVALID) from None
+    finally:
+        ctx.db.dispose()
+    out.print(f"Operatore {operator.username} ({operator.display_name}) creato.", markup=False, highlight=False)
+    return EXIT_OK
+
+
+def _cmd_serve(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
+    _open(settings).db.dispose()
+    try:
+        from textual_serve.server import Server
+    except ImportError as error:
+        raise CliError(f"textual-serve non è installato ({error})") from None
+    # Each browser tab runs its own console process; it reads the same
+    # database and data folder through the environment (no URL on the command line).
+    os.environ["AREACLIENTI_DATA_DIR"] = str(settings.data_dir)
+    if settings.db:
+        os.environ["AREACLIENTI_DB"] = settings.db
+    command = [sys.executable, "-m", "areaclienti_tui"] + (["--kiosk"] if args.kiosk else [])
+    Server(shlex.join(command), host=args.host, port=args.port, title="Area Clienti").serve()
+    return EXIT_OK
+
+
+def _dispatch(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
+    if args.command is None:
+        return _run_console(args, settings, err)
+    if args.command == "import":
+        return _cmd_import(args, settings, out, err)
+    if args.command == "outbox":
+        return _cmd_outbox(args, settings, out, err)
+    if args.command == "operator":
+        return _cmd_operator_add(args, settings, out, err)
+    if args.command == "serve":
+        return _cmd_serve(args, settings, out, err)
+    raise CliError(f"comando sconosciuto: {args.command}", EXIT_INVALID)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point of the `areaclienti-tui` console script; returns the exit code."""
+    out = Console(highlight=False)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    try:
+        args = build_parser().parse_args(list(argv) if argv is not None else None)
+    except SystemExit as stop:  # --help, --version or a usage error (already printed)
+        return stop.code if isinstance(stop.code, int) else (EXIT_OK if stop.code is None else EXIT_INVALID)
+    if args.command == "version":
+        out.print(f"{PROG} {version()}", markup=False)
+        return EXIT_OK
+    try:
+        settings = _settings_from(args)
+    except CliError as error:
+        err.print(f"{PROG}: errore: {error.message}", markup=False)
+        return error.exit_code
+    with _Logging(settings):
+        try:
+            return _dispatch(args, settings, out, err)
+        except CliError as error:
+            log.info("command %s failed: %s", args.command, error.message)
+            err.print(f"{PROG}: errore: {error.message}", markup=False)
+            return error.exit_code
+        except KeyboardInterrupt:
+            err.print(f"{PROG}: interrotto", markup=False)
+            return EXIT_INTERRUPTED
+        except Exception as error:  # noqa: BLE001 - never a traceback on the terminal
+            log.exception("unexpected error in command %s", args.command)
+            err.print(
+                f"{PROG}: errore imprevisto: {error or type(error).__name__} (dettagli in {settings.log_file})",
+                markup=False,
+            )
+            return EXIT_FAILURE
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,39 @@
+"""Time as a dependency: every rule that expires or waits reads a Clock."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime, timedelta, timezone
+from typing import Protocol
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware (UTC)."""
+
+
+class SystemClock:
+    def now(self) -> datetime:
+        return datetime.now(timezone.utc)
+
+
+class FakeClock:
+    """A clock that only moves when told to; used by tests and scenarios."""
+
+    def __init__(self, start: datetime | None = None) -> None:
+        self._now = start or datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)
+        self._lock = threading.Lock()
+
+    def now(self) -> datetime:
+        with self._lock:
+            return self._now
+
+    def advance(self, seconds: float = 0, **kwargs: float) -> datetime:
+        with self._lock:
+            self._now += timedelta(seconds=seconds, **kwargs)
+            return self._now
+
+
+def as_utc(moment: datetime) -> datetime:
+    """Databases may hand back naive datetimes: they are always UTC here."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -1,0 +1,1 @@
+"""Business services: registration, codes, login, outbox, audit. No UI here."""

@@ -1,0 +1,185 @@
+"""Login for customers and operators, with the lockout of SPEC §4."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlmodel import Session, select
+
+from areaclienti_tui.clock import as_utc
+from areaclienti_tui.rules.errors import RuleError
+from areaclienti_tui.rules.masking import mask_contact
+from areaclienti_tui.rules.username import parse_email, parse_mobile
+from areaclienti_tui.services import audit
+from areaclienti_tui.services.context import Context
+from areaclienti_tui.services.passwords import burn_check, check_password
+from areaclienti_tui.settings import Settings
+from areaclienti_tui.store.models import Account, Customer, Operator
+
+INVALID_CREDENTIALS = "Nome utente o password non corretti."
+
+
+class LoginError(Exception):
+    def __init__(self, kind: str, message: str, *, wait_seconds: int = 0) -> None:
+        super().__init__(message)
+        self.kind = kind  # invalid | locked
+        self.message = message
+        self.wait_seconds = wait_seconds
+
+
+@dataclass(frozen=True)
+class CustomerLogin:
+    account_id: int
+    customer_id: int
+    username: str
+    username_kind: str
+    nome: str
+    cognome: str
+
+
+def lock_seconds(settings: Settings, failures: int) -> int:
+    """1 minute at the 5th failure in a row, doubling with each further one, up to 15."""
+    if failures < settings.login_max_failures:
+        return 0
+    doubling = failures - settings.login_max_failures
+    return min(settings.lockout_base_seconds * (2 ** min(doubling, 16)), settings.lockout_max_seconds)
+
+
+def locked_message(wait_seconds: int) -> str:
+    minutes = max(1, (wait_seconds + 59) // 60)
+    unit = "minuto" if minutes == 1 else "minuti"
+    return f"Troppi tentativi non riusciti: accesso bloccato. Riprova tra {minutes} {unit}."
+
+
+def login_key(text: str) -> str | None:
+    """The stored form of what was typed as username at 8A, or None if it can't be one."""
+    value = text.strip()
+    if not value:
+        return None
+    try:
+        if "@" in value:
+            return parse_email(value, ()).value
+        return parse_mobile(value).value
+    except RuleError:
+        return None
+
+
+def check_lock(ctx: Context, holder: Account | Operator) -> None:
+    if holder.locked_until is not None:
+        wait = int((as_utc(holder.locked_until) - ctx.clock.now()).total_seconds() + 0.999)
+        if wait > 0:
+            raise LoginError("locked", locked_message(wait), wait_seconds=wait)
+
+
+def _register_failure(ctx: Context, holder: Account | Operator) -> int:
+    holder.failed_logins += 1
+    seconds = lock_seconds(ctx.settings, holder.failed_logins)
+    holder.locked_until = ctx.clock.now() + timedelta(seconds=seconds) if seconds else None
+    return seconds
+
+
+def _register_success(ctx: Context, holder: Account | Operator) -> None:
+    holder.failed_logins = 0
+    holder.locked_until = None
+
+
+def customer_login(ctx: Context, username_text: str, password: str) -> CustomerLogin:
+    """Check a customer's credentials (slow: bcrypt). Raises LoginError."""
+    key = login_key(username_text)
+    with ctx.db.session() as session:
+        account = session.exec(select(Account).where(Account.username == key)).first() if key else None
+        if account is None:
+            burn_check(password, ctx.settings.bcrypt_rounds)
+            audit.record(ctx, session, "accesso", actor="anonimo", subject=_masked(username_text), outcome="sconosciuto")
+            session.commit()
+            raise LoginError("invalid", INVALID_CREDENTIALS)
+        actor = account.username
+        try:
+            check_lock(ctx, account)
+        except LoginError:
+            audit.record(ctx, session, "accesso", actor=actor, subject=actor, outcome="bloccato")
+            session.commit()
+            raise
+        if not check_password(password, account.password_hash):
+            seconds = _register_failure(ctx, account)
+            session.add(account)
+            outcome = "bloccato" if seconds else "password errata"
+            audit.record(ctx, session, "accesso", actor=actor, subject=actor, outcome=outcome,
+                         failures=account.failed_logins, lock_seconds=seconds)
+            session.commit()
+            if seconds:
+                raise LoginError("locked", locked_message(seconds), wait_seconds=seconds)
+            raise LoginError("invalid", INVALID_CREDENTIALS)
+        customer = session.get(Customer, account.customer_id)
+        return CustomerLogin(
+            account_id=account.id or 0,
+            customer_id=account.customer_id,
+            username=account.username,
+            username_kind=account.username_kind,
+            nome=customer.nome if customer else "",
+            cognome=customer.cognome if customer else "",
+        )
+
+
+def complete_customer_login(ctx: Context, login: CustomerLogin, *, method: str = "password") -> None:
+    """Record a successful login once every factor has passed."""
+    with ctx.db.transaction() as session:
+        account = session.get(Account, login.account_id)
+        if account is not None:
+            _register_success(ctx, account)
+            account.last_login_at = ctx.clock.now()
+            session.add(account)
+        audit.record(ctx, session, "accesso", actor=login.username, subject=login.username, outcome="ok", method=method)
+
+
+def logout(ctx: Context, login: CustomerLogin) -> None:
+    with ctx.db.transaction() as session:
+        audit.record(ctx, session, "uscita", actor=login.username, subject=login.username)
+
+
+def unlock_account(ctx: Context, session: Session, account: Account) -> None:
+    _register_success(ctx, account)
+    session.add(account)
+
+
+def _masked(text: str) -> str:
+    value = text.strip()
+    if "@" in value:
+        return mask_contact("email", value)
+    key = login_key(value)
+    return mask_contact("mobile", key) if key else "(non valido)"
+
+
+def operator_login(ctx: Context, username: str, password: str) -> Operator:
+    """Check an operator's credentials, with the same lockout as customers."""
+    name = username.strip().lower()
+    with ctx.db.session() as session:
+        operator = session.exec(select(Operator).where(Operator.username == name)).first()
+        if operator is None:
+            burn_check(password, ctx.settings.bcrypt_rounds)
+            audit.record(ctx, session, "accesso_operatore", actor="anonimo", subject=name[:60], outcome="sconosciuto")
+            session.commit()
+            raise LoginError("invalid", INVALID_CREDENTIALS)
+        try:
+            check_lock(ctx, operator)
+        except LoginError:
+            audit.record(ctx, session, "accesso_operatore", actor=name, subject=name, outcome="bloccato")
+            session.commit()
+            raise
+        if not check_password(password, operator.password_hash):
+            seconds = _register_failure(ctx, operator)
+            session.add(operator)
+            audit.record(ctx, session, "accesso_operatore", actor=name, subject=name,
+                         outcome="bloccato" if seconds else "password errata", failures=operator.failed_logins)
+            session.commit()
+            if seconds:
+                raise LoginError("locked", locked_message(seconds), wait_seconds=seconds)
+            raise LoginError("invalid", INVALID_CREDENTIALS)
+        _register_success(ctx, operator)
+        session.add(operator)
+        audit.record(ctx, session, "accesso_operatore", actor=name, subject=name, outcome="ok")
+        session.commit()
+        session.refresh(operator)
+        return operator
+

@@ -1,0 +1,124 @@
+"""The simulated phone and mailbox: every SMS and email the system sends.
+
+Messages are always kept in the outbox table; when SMTP is configured, emails
+are also delivered to that server and the outcome is recorded beside them.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import smtplib
+from dataclasses import asdict, dataclass
+from datetime import datetime
+from email.message import EmailMessage
+
+from sqlmodel import Session, col, select
+
+from areaclienti_tui.clock import as_utc
+from areaclienti_tui.services.context import Context, publish_after_commit
+from areaclienti_tui.services.events import OutboxChanged
+from areaclienti_tui.store.models import OutboxMessage
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class OutboxView:
+    id: int
+    channel: str
+    to: str
+    subject: str | None
+    body: str
+    code: str | None
+    sent_at: datetime
+    delivery: str
+
+    def as_json(self) -> dict:
+        data = asdict(self)
+        data["sent_at"] = self.sent_at.isoformat()
+        del data["id"], data["delivery"]
+        return data
+
+
+def send(
+    ctx: Context,
+    session: Session,
+    *,
+    channel: str,
+    to: str,
+    body: str,
+    subject: str | None = None,
+    code: str | None = None,
+) -> OutboxMessage:
+    """Queue a message in the session's transaction (and deliver by SMTP if set)."""
+    message = OutboxMessage(
+        channel=channel,
+        recipient=to,
+        subject=subject if channel == "email" else None,
+        body=body,
+        code=code,
+        sent_at=ctx.clock.now(),
+    )
+    if channel == "email" and ctx.settings.smtp_host:
+        message.delivery = _deliver_smtp(ctx, to, subject or "", body)
+    session.add(message)
+    session.flush()
+    publish_after_commit(ctx, session, OutboxChanged(message.id or 0, channel, to))
+    return message
+
+
+def _deliver_smtp(ctx: Context, to: str, subject: str, body: str) -> str:
+    settings = ctx.settings
+    mail = EmailMessage()
+    mail["From"] = settings.smtp_sender
+    mail["To"] = to
+    mail["Subject"] = subject
+    mail.set_content(body)
+    try:
+        with smtplib.SMTP(settings.smtp_host, settings.smtp_port, timeout=10) as smtp:
+            if settings.smtp_starttls:
+                smtp.starttls()
+            if settings.smtp_user:
+                smtp.login(settings.smtp_user, settings.smtp_password or "")
+            smtp.send_message(mail)
+    except (OSError, smtplib.SMTPException) as error:
+        log.warning("SMTP delivery to %s failed: %s", to, error)
+        return "smtp non riuscito"
+    return "smtp"
+
+
+def _view(row: OutboxMessage) -> OutboxView:
+    return OutboxView(
+        id=row.id or 0,
+        channel=row.channel,
+        to=row.recipient,
+        subject=row.subject,
+        body=row.body,
+        code=row.code,
+        sent_at=as_utc(row.sent_at),
+        delivery=row.delivery,
+    )
+
+
+def latest(ctx: Context, *, limit: int | None = 100, after_id: int = 0) -> list[OutboxView]:
+    """Messages newest first; `after_id` keeps only those newer than a known one."""
+    with ctx.db.session() as session:
+        query = select(OutboxMessage).where(OutboxMessage.id > after_id).order_by(col(OutboxMessage.id).desc())
+        if limit:
+            query = query.limit(limit)
+        return [_view(row) for row in session.exec(query).all()]
+
+
+def newest_code(ctx: Context, to: str | None = None) -> str | None:
+    """The code carried by the newest message (to one recipient, if given)."""
+    with ctx.db.session() as session:
+        query = select(OutboxMessage).where(col(OutboxMessage.code).is_not(None))
+        if to:
+            query = query.where(OutboxMessage.recipient == to)
+        row = session.exec(query.order_by(col(OutboxMessage.id).desc()).limit(1)).first()
+    return row.code if row else None
+
+
+def to_json(messages: list[OutboxView]) -> str:
+    return json.dumps([m.as_json() for m in messages], ensure_ascii=False, indent=2)

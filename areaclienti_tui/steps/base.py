@@ -1,0 +1,237 @@
+"""The frame every journey step shares: header with the step code, the step's
+form beside the outbox pane, the footer; form memory, field errors, busy state.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import Screen
+from textual.widgets import Button, Checkbox, Footer, Header, Input, LoadingIndicator, Select, Static
+from textual.worker import Worker, WorkerState
+
+from areaclienti_tui.widgets.field import Field, error_id
+from areaclienti_tui.widgets.outbox_pane import OutboxPane
+
+if TYPE_CHECKING:
+    from areaclienti_tui.app import AreaClientiApp
+
+log = logging.getLogger(__name__)
+
+
+def expected_errors() -> tuple[type[Exception], ...]:
+    """Errors that are answers for the customer, not faults of the program."""
+    from areaclienti_tui.rules.errors import RuleError
+    from areaclienti_tui.services.auth import LoginError
+    from areaclienti_tui.services.codes import CodeError
+    from areaclienti_tui.services.registration import AlreadyRegistered
+    from areaclienti_tui.services.security import NoMobile, UsernameUnavailable
+
+    return (RuleError, LoginError, CodeError, AlreadyRegistered, NoMobile, UsernameUnavailable)
+
+
+@dataclass(frozen=True)
+class Refusal:
+    """A worker's job ended with an answer for the customer (wrong code, locked account…)."""
+
+    error: Exception
+
+
+class StepScreen(Screen):
+    """One step of the guide. Subclasses set STEP and HEADING and write compose_step()."""
+
+    STEP: ClassVar[str] = ""
+    HEADING: ClassVar[str] = ""
+    INTRO: ClassVar[str] = ""
+    BADGE: ClassVar[str | None] = None
+
+    BINDINGS = [Binding("escape", "back", "Indietro", tooltip="Torna al passo precedente")]
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._step_jobs: dict[Worker, tuple[Callable[[Any], None], Callable[[Exception], None] | None]] = {}
+
+    @property
+    def app(self) -> AreaClientiApp:  # type: ignore[override]
+        return super().app  # type: ignore[return-value]
+
+    def compose(self) -> ComposeResult:
+        yield Header()
+        with Horizontal(id="layout"):
+            with VerticalScroll(id="journey"):
+                yield Static(self.BADGE or f"Passo {self.STEP}", id="passo", classes="step-badge")
+                yield Static(self.HEADING, id="titolo", classes="step-title")
+                if self.INTRO:
+                    yield Static(self.INTRO, id="intro", classes="step-intro")
+                yield from self.compose_step()
+                with Horizontal(id="attesa"):
+                    yield Static("Attendere…", id="attesa-testo")
+            yield OutboxPane(id="outbox-pane")
+        yield Footer()
+
+    def compose_step(self) -> ComposeResult:
+        yield from ()
+
+    def on_mount(self) -> None:
+        self.sub_title = f"{self.BADGE or 'Passo ' + self.STEP} · {self.HEADING}"
+        self.query_one(OutboxPane).display = self.app.show_outbox
+
+    # -- form memory -------------------------------------------------------
+
+    def recall(self, widget_id: str, default: Any = "") -> Any:
+        return self.app.journey.recall(self.STEP, widget_id, default)
+
+    def remember(self, widget_id: str, value: object) -> None:
+        self.app.journey.remember(self.STEP, widget_id, value)
+
+    @on(Input.Changed)
+    def _input_changed(self, event: Input.Changed) -> None:
+        if event.input.id:
+            self.remember(event.input.id, event.value)
+            self.clear_error(event.input.id)
+
+    @on(Select.Changed)
+    def _select_changed(self, event: Select.Changed) -> None:
+        if event.select.id:
+            self.remember(event.select.id, event.value)
+            self.clear_error(event.select.id)
+
+    @on(Checkbox.Changed)
+    def _checkbox_changed(self, event: Checkbox.Changed) -> None:
+        if event.checkbox.id:
+            self.remember(event.checkbox.id, event.value)
+            self.clear_error(event.checkbox.id)
+
+    def value_of(self, widget_id: str) -> str:
+        return self.query_one(f"#{widget_id}", Input).value
+
+    # -- errors ------------------------------------------------------------
+
+    def _field(self, widget_id: str) -> Field | None:
+        results = self.query(f"#campo-{widget_id}")
+        return results.first(Field) if results else None
+
+    def show_error(self, widget_id: str, message: str, *, focus: bool = True) -> None:
+        field = self._field(widget_id)
+        if field is not None:
+            field.set_error(message)
+        else:
+            target = self.query_one(f"#{error_id(widget_id)}", Static)
+            target.update(message)
+            target.display = True
+        if focus:
+            self.query_one(f"#{widget_id}").focus()
+
+    def clear_error(self, widget_id: str) -> None:
+        field = self._field(widget_id)
+        if field is not None:
+            field.set_error(None)
+
+    def clear_errors(self) -> None:
+        for field in self.query(Field):
+            field.set_error(None)
+        for line in self.query(".form-error"):
+            line.display = False
+
+    def errors(self) -> dict[str, str]:
+        """Visible error messages by the id of their field."""
+        found: dict[str, str] = {}
+        for field in self.query(Field):
+            if field.error and field.control.id:
+                found[field.control.id] = field.error
+        for line in self.query(".form-error"):
+            if line.display and line.id:
+                found[line.id.removesuffix("-errore")] = str(line.render())
+        return found
+
+    # -- busy state and workers -------------------------------------------
+
+    def set_busy(self, busy: bool, label: str = "Attendere…") -> None:
+        self.query_one("#attesa-testo", Static).update(label)
+        self.set_class(busy, "-busy")
+        # The spinner animates all the time it exists, so it lives only while busy.
+        if busy:
+            self.query_one("#attesa").mount(LoadingIndicator(), before=0)
+        else:
+            self.query("#attesa LoadingIndicator").remove()
+        for button in self.query(Button):
+            button.disabled = busy
+
+    @property
+    def busy(self) -> bool:
+        return self.has_class("-busy")
+
+    def run_busy(
+        self,
+        job: Callable[[], Any],
+        done: Callable[[Any], None],
+        failed: Callable[[Exception], None] | None = None,
+        *,
+        label: str = "Attendere…",
+    ) -> Worker | None:
+        """Run blocking work in a thread, showing the busy state; `done` gets its result."""
+        if self.busy:
+            return None
+        self.set_busy(True, label)
+        refusals = expected_errors()
+
+        def guarded() -> Any:
+            try:
+                return job()
+            except refusals as error:
+                return Refusal(error)
+
+        worker = self.run_worker(guarded, thread=True, exclusive=True, exit_on_error=False, group="passo")
+        self._step_jobs[worker] = (done, failed)
+        return worker
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        callbacks = self._step_jobs.get(event.worker)
+        if callbacks is None or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        del self._step_jobs[event.worker]
+        self.set_busy(False)
+        done, failed = callbacks
+        result = event.worker.result
+        if event.state == WorkerState.ERROR:
+            self.app.report_unexpected(event.worker.error)
+        elif isinstance(result, Refusal):
+            if failed is not None:
+                failed(result.error)
+            else:
+                self.app.report_unexpected(result.error)
+        elif event.state == WorkerState.SUCCESS:
+            done(result)
+
+    # -- navigation ----------------------------------------------------------
+
+    def action_back(self) -> None:
+        if not self.busy:
+            self.app.go_back()
+
+    @on(Button.Pressed, "#indietro")
+    def _back_pressed(self) -> None:
+        self.action_back()
+
+
+def actions(*buttons: Button) -> Horizontal:
+    """A row of buttons at the bottom of a step."""
+    return Horizontal(*buttons, classes="azioni")
+
+
+def form_error(widget_id: str) -> Static:
+    """An error line that belongs to a whole form (or a non-Field control)."""
+    line = Static("", id=error_id(widget_id), classes="form-error")
+    line.display = False
+    return line
+
+
+def panel(*children, classes: str = "riquadro") -> Vertical:  # noqa: ANN002
+    return Vertical(*children, classes=classes)

@@ -1,0 +1,208 @@
+"""Step 8A: Accedi (password or simulated biometrics), then "I tuoi prodotti"."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.widgets import Button, DataTable, Input, Static
+
+from areaclienti_tui.services import auth, customers, security
+from areaclienti_tui.services.auth import CustomerLogin, LoginError
+from areaclienti_tui.steps.base import StepScreen, actions, panel
+from areaclienti_tui.steps.security import (
+    BiometricModal,
+    NewUsernameScreen,
+    RecoveryScreen,
+    begin_session,
+    request_security_code,
+)
+from areaclienti_tui.widgets.field import Field
+
+STATES = {"attiva": "Attiva", "scaduta": "Scaduta", "annullata": "Annullata", "sospesa": "Sospesa"}
+
+
+class LoginScreen(StepScreen):
+    STEP = "8A"
+    HEADING = "Accedi all'Area Clienti"
+    INTRO = "Inserisci [b]nome utente e password[/b] per vedere i tuoi prodotti Generali."
+
+    def __init__(self, username: str = "") -> None:
+        super().__init__()
+        self._username = username
+        self._enrolments: list[security.Enrolment] = []
+
+    def compose_step(self) -> ComposeResult:
+        yield Field(
+            "Nome utente (email o cellulare)",
+            Input(self._username or self.recall("username"), placeholder="nome@esempio.it oppure 3471234567", id="username"),
+        )
+        yield Field("Password", Input(password=True, id="password"))
+        yield actions(
+            Button("Accedi", id="accedi", variant="primary"),
+            Button("Password dimenticata?", id="password-dimenticata"),
+            Button("Indietro", id="indietro"),
+        )
+        biometric = Button("Accedi con il riconoscimento biometrico (simulato)", id="accesso-biometrico")
+        biometric.display = False
+        yield biometric
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.query_one("#password" if self.value_of("username") else "#username").focus()
+        ctx, device = self.app.ctx, self.app.device
+        self.run_busy(lambda: security.enrolments(ctx, device), self._show_biometric, label="Preparazione…")
+
+    def _show_biometric(self, enrolments: list[security.Enrolment]) -> None:
+        self._enrolments = enrolments
+        self.query_one("#accesso-biometrico").display = bool(enrolments)
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#accedi")
+    def submit(self) -> None:
+        self.clear_errors()
+        username, password = self.value_of("username"), self.value_of("password")
+        if not username.strip():
+            self.show_error("username", "Inserisci il nome utente: l'email o il cellulare con cui ti sei registrato.")
+            return
+        if not password:
+            self.show_error("password", "Inserisci la password.")
+            return
+        ctx = self.app.ctx
+        self.run_busy(lambda: auth.customer_login(ctx, username, password), self.logged_in, self.refused,
+                      label="Accesso in corso…")
+
+    def refused(self, error: Exception) -> None:
+        message = error.message if isinstance(error, LoginError) else str(error)
+        with self.prevent(Input.Changed):
+            self.query_one("#password", Input).value = ""
+        self.show_error("password", message)
+
+    def logged_in(self, login: CustomerLogin, method: str = "password") -> None:
+        self.query_one("#password", Input).value = ""
+        begin_session(self, login, method=method)
+
+    @on(Button.Pressed, "#password-dimenticata")
+    def forgot(self) -> None:
+        self.app.go(RecoveryScreen(self.value_of("username")))
+
+    @on(Button.Pressed, "#accesso-biometrico")
+    def biometric(self) -> None:
+        ctx, device = self.app.ctx, self.app.device
+
+        def chosen(account_id: int | None) -> None:
+            if account_id is None:
+                return
+            self.run_busy(lambda: security.biometric_login(ctx, account_id, device),
+                          lambda login: self.logged_in(login, "biometrico"), self.refused,
+                          label="Riconoscimento in corso…")
+
+        self.app.push_screen(BiometricModal(self._enrolments), chosen)
+
+
+class ProductsScreen(StepScreen):
+    STEP = "8A"
+    BADGE = "Passo 8A · I tuoi prodotti"
+    HEADING = "I tuoi prodotti"
+    biometric_on = False
+
+    @property
+    def login(self) -> CustomerLogin:
+        login = self.app.journey.login
+        assert login is not None
+        return login
+
+    def compose_step(self) -> ComposeResult:
+        yield Static(
+            f"Ciao [b]{self.login.nome} {self.login.cognome}[/b], ecco i tuoi prodotti Generali.",
+            id="benvenuto",
+        )
+        table: DataTable = DataTable(id="prodotti", cursor_type="row", zebra_stripes=True)
+        table.add_columns("Polizza", "Prodotto", "Stato", "Canale")
+        yield table
+        yield Static("", id="nessun-prodotto")
+        yield panel(
+            Static("[b]Il tuo account[/b]"),
+            Static(f"Nome utente: {self.login.username}", id="nome-utente"),
+            actions(
+                Button("Cambia password", id="cambia-password"),
+                Button("Cambia nome utente", id="cambia-username"),
+                Button("Attiva accesso biometrico", id="biometrico"),
+            ),
+            Static("", id="biometrico-stato", classes="nota"),
+        )
+        yield actions(Button("Esci", id="esci", variant="error"))
+
+    def on_mount(self) -> None:
+        super().on_mount()
+        self.reload()
+
+    def reload(self) -> None:
+        ctx, login, device = self.app.ctx, self.login, self.app.device
+
+        def job() -> tuple[list[customers.PolicyView], bool]:
+            return customers.policies(ctx, login.customer_id), security.biometric_enabled(ctx, login, device)
+
+        self.run_busy(job, self._show, label="Caricamento dei prodotti…")
+
+    def _show(self, result: tuple[list[customers.PolicyView], bool]) -> None:
+        policies, biometric = result
+        table = self.query_one("#prodotti", DataTable)
+        table.clear()
+        for policy in policies:
+            table.add_row(
+                policy.numero,
+                policy.prodotto,
+                STATES.get(policy.stato, policy.stato),
+                "tramite INARCASSA" if policy.inarcassa else "Generali",
+                key=policy.numero,
+            )
+        self.query_one("#nessun-prodotto", Static).update("" if policies else "Non risultano prodotti a tuo nome.")
+        self._show_biometric(biometric)
+        table.focus()
+
+    def _show_biometric(self, enabled: bool) -> None:
+        self.biometric_on = enabled
+        self.query_one("#biometrico", Button).label = (
+            "Disattiva accesso biometrico" if enabled else "Attiva accesso biometrico"
+        )
+        self.query_one("#biometrico-stato", Static).update(
+            "Accesso biometrico (simulato) attivo su questa console: dalla prossima volta puoi usarlo in 8A."
+            if enabled
+            else "Accesso biometrico (simulato: un terminale non ha sensori) non attivo su questa console."
+        )
+
+    @on(Button.Pressed, "#cambia-password")
+    def change_password(self) -> None:
+        from areaclienti_tui.steps.security import NewPasswordScreen
+
+        login = self.login
+        names = (login.nome, login.cognome, login.username)
+        request_security_code(self, login, "operazione",
+                              lambda: self.app.go(NewPasswordScreen(login.account_id, names)))
+
+    @on(Button.Pressed, "#cambia-username")
+    def change_username(self) -> None:
+        login = self.login
+        request_security_code(self, login, "operazione", lambda: self.app.go(NewUsernameScreen(login)))
+
+    @on(Button.Pressed, "#biometrico")
+    def toggle_biometric(self) -> None:
+        ctx, login, device = self.app.ctx, self.login, self.app.device
+        enable = not self.biometric_on
+
+        def job() -> bool:
+            (security.enable_biometric if enable else security.disable_biometric)(ctx, login, device)
+            return enable
+
+        def done(enabled: bool) -> None:
+            self._show_biometric(enabled)
+            self.app.notify("Accesso biometrico attivato." if enabled else "Accesso biometrico disattivato.")
+
+        self.run_busy(job, done, label="Aggiornamento…")
+
+    def action_back(self) -> None:
+        self.logout()
+
+    @on(Button.Pressed, "#esci")
+    def logout(self) -> None:
+        self.app.logout()

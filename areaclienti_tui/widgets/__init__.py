@@ -1,0 +1,1 @@
+"""Reusable widgets: labelled fields, the outbox pane, the password meter."""

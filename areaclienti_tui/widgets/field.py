@@ -1,0 +1,66 @@
+"""A labelled form field with its Italian error message right below it."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widget import Widget
+from textual.widgets import Label, Static
+
+
+def error_id(field_id: str) -> str:
+    return f"{field_id}-errore"
+
+
+class Field(Vertical):
+    """Label, control and error line; the error line's id is `<control id>-errore`."""
+
+    DEFAULT_CSS = """
+    Field {
+        height: auto;
+        margin: 0 0 1 0;
+    }
+    Field > .field-label {
+        color: $text-muted;
+    }
+    Field > .field-hint {
+        color: $text-muted;
+        text-style: italic;
+    }
+    Field > .field-error {
+        color: $error;
+        text-style: bold;
+        display: none;
+    }
+    Field.-invalid > .field-error {
+        display: block;
+    }
+    """
+
+    def __init__(self, label: str, control: Widget, *, hint: str | None = None) -> None:
+        super().__init__(id=f"campo-{control.id}" if control.id else None)
+        self._label = label
+        self._control = control
+        self._hint = hint
+
+    @property
+    def control(self) -> Widget:
+        return self._control
+
+    def compose(self) -> ComposeResult:
+        yield Label(self._label, classes="field-label")
+        yield self._control
+        if self._hint:
+            yield Static(self._hint, classes="field-hint")
+        yield Static("", id=error_id(self._control.id or ""), classes="field-error")
+
+    def set_error(self, message: str | None) -> None:
+        self.query_one(".field-error", Static).update(message or "")
+        self.set_class(bool(message), "-invalid")
+        self._control.set_class(bool(message), "-invalid")
+
+    @property
+    def error(self) -> str | None:
+        if not self.has_class("-invalid"):
+            return None
+        return str(self.query_one(".field-error", Static).render())

@@ -1,0 +1,76 @@
+"""Modal screens that return a value with dismiss()."""
+
+from __future__ import annotations
+
+from textual import on
+from textual.app import ComposeResult
+from textual.binding import Binding
+from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.screen import ModalScreen
+from textual.widgets import Button, Markdown, Static
+
+
+class DocumentModal(ModalScreen[None]):
+    """A long text to read, such as the privacy notice."""
+
+    BINDINGS = [Binding("escape", "close", "Chiudi")]
+    DEFAULT_CSS = """
+    DocumentModal { align: center middle; }
+    DocumentModal > Vertical {
+        width: 90%; max-width: 100; height: 85%;
+        border: thick $primary; background: $surface; padding: 0 1;
+    }
+    DocumentModal VerticalScroll { height: 1fr; }
+    DocumentModal Horizontal { height: auto; align-horizontal: right; }
+    """
+
+    def __init__(self, title: str, text: str) -> None:
+        super().__init__()
+        self._title = title
+        self._text = text
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(f"[b]{self._title}[/b]")
+            with VerticalScroll(id="testo-documento"):
+                yield Markdown(self._text)
+            with Horizontal():
+                yield Button("Chiudi", id="chiudi", variant="primary")
+
+    @on(Button.Pressed, "#chiudi")
+    def action_close(self) -> None:
+        self.dismiss(None)
+
+
+class ConfirmModal(ModalScreen[bool]):
+    """A yes/no question."""
+
+    BINDINGS = [Binding("escape", "cancel", "Annulla")]
+    DEFAULT_CSS = """
+    ConfirmModal { align: center middle; }
+    ConfirmModal > Vertical {
+        width: 60; height: auto; border: thick $warning; background: $surface; padding: 1 2;
+    }
+    ConfirmModal Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
+    ConfirmModal Button { margin-left: 1; }
+    """
+
+    def __init__(self, question: str, *, confirm_label: str = "Conferma") -> None:
+        super().__init__()
+        self._question = question
+        self._confirm_label = confirm_label
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(self._question)
+            with Horizontal():
+                yield Button("Annulla", id="annulla")
+                yield Button(self._confirm_label, id="conferma", variant="warning")
+
+    @on(Button.Pressed, "#conferma")
+    def confirm(self) -> None:
+        self.dismiss(True)
+
+    @on(Button.Pressed, "#annulla")
+    def action_cancel(self) -> None:
+        self.dismiss(False)

@@ -1,0 +1,46 @@
+"""The 5A live checklist and strength meter."""
+
+from __future__ import annotations
+
+from textual.app import ComposeResult
+from textual.containers import Vertical
+from textual.widgets import ProgressBar, Static
+
+from areaclienti_tui.rules.password import checklist, strength
+
+
+class PasswordMeter(Vertical):
+    """Shows, as the person types, which rules are met and how strong the password is."""
+
+    DEFAULT_CSS = """
+    PasswordMeter {
+        height: auto;
+        border: round $primary-muted;
+        padding: 0 1;
+        margin: 0 0 1 0;
+    }
+    PasswordMeter .check { color: $text-muted; }
+    PasswordMeter .check.-ok { color: $success; }
+    PasswordMeter #forza-etichetta { margin-top: 1; }
+    PasswordMeter ProgressBar Bar { width: 1fr; }
+    """
+
+    def __init__(self, *, id: str | None = "requisiti-password") -> None:  # noqa: A002
+        super().__init__(id=id)
+        self._user_inputs: tuple[str, ...] = ()
+
+    def compose(self) -> ComposeResult:
+        for check in checklist(""):
+            yield Static(f"○ {check.label}", id=f"requisito-{check.key}", classes="check")
+        yield Static("Sicurezza: —", id="forza-etichetta")
+        yield ProgressBar(total=4, show_eta=False, show_percentage=False, id="forza")
+
+    def update_for(self, password: str, user_inputs: tuple[str, ...] = ()) -> None:
+        for check in checklist(password):
+            line = self.query_one(f"#requisito-{check.key}", Static)
+            line.update(f"{'✔' if check.ok else '○'} {check.label}")
+            line.set_class(check.ok, "-ok")
+        result = strength(password, user_inputs)
+        label = result.label if password else "—"
+        self.query_one("#forza-etichetta", Static).update(f"Sicurezza: {label}")
+        self.query_one("#forza", ProgressBar).update(progress=result.score if password else 0)

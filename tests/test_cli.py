@@ -1,0 +1,338 @@
+"""The command line, run in-process with `main([...])` on temporary data folders."""
+
+from __future__ import annotations
+
+import io
+import json
+import sys
+import types
+from pathlib import Path
+
+import pytest
+from sqlmodel import select
+
+from areaclienti_tui import cli
+from areaclienti_tui.clock import FakeClock
+from areaclienti_tui.services import codes
+from areaclienti_tui.services.passwords import check_password
+from areaclienti_tui.services.setup import open_context
+from areaclienti_tui.settings import Settings
+from areaclienti_tui.store.db import Database
+from areaclienti_tui.store.models import AuditEvent, Customer, Operator
+
+HEADER = "codice_fiscale,nome,cognome,sesso,data_nascita,luogo_nascita,email,cellulare,polizze,inarcassa\n"
+MARIO = "RSSMRA75C14H501L,Mario,Rossi,M,1975-03-14,Roma,mario.rossi@gmail.com,3471234567,INA-2024-000101:Polizza sanitaria INARCASSA,1\n"
+GIULIA = "MRNGLI82L62F205C,Giulia,Marino,F,1982-07-22,Milano,giulia.marino@libero.it,3289876543,INA-2024-000102,1\n"
+BAD_SEX = "FRRLCU80E10A944I,Luca,Ferrari,X,1980-05-10,Bologna,,,,1\n"
+OUTBOX_KEYS = {"channel", "to", "subject", "body", "code", "sent_at"}
+
+
+@pytest.fixture(autouse=True)
+def _cheap_settings(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No demo personas and cheap bcrypt in the databases the CLI creates; no inherited URL."""
+    monkeypatch.setenv("AREACLIENTI_DEMO", "0")
+    monkeypatch.setenv("AREACLIENTI_BCRYPT_ROUNDS", "4")
+    for name in ("AREACLIENTI_DB", "AREACLIENTI_DATA_DIR", "AREACLIENTI_KIOSK"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def data_dir(tmp_path: Path) -> Path:
+    folder = tmp_path / "dati"
+    folder.mkdir()
+    return folder
+
+
+def run(*argv: str) -> int:
+    return cli.main(list(argv))
+
+
+def _customers(url: str) -> list[str]:
+    db = Database(url)
+    try:
+        with db.session() as session:
+            return sorted(c.codice_fiscale for c in session.exec(select(Customer)))
+    finally:
+        db.dispose()
+
+
+def _sqlite(folder: Path, name: str = "areaclienti.db") -> str:
+    return f"sqlite:///{folder / name}"
+
+
+# --- import ------------------------------------------------------------------
+
+
+def test_import_reports_the_bad_row_and_imports_the_rest(data_dir: Path, tmp_path: Path, capsys) -> None:
+    csv = tmp_path / "clienti.csv"
+    csv.write_text(HEADER + MARIO + BAD_SEX + GIULIA, encoding="utf-8")
+    assert run("--data-dir", str(data_dir), "import", str(csv)) == 0
+    captured = capsys.readouterr()
+    assert "riga 3: sesso deve essere M o F" in captured.err
+    assert "3 righe lette: 2 clienti nuovi" in captured.out
+    assert "1 righe scartate" in captured.out
+    assert "Traceback" not in captured.err + captured.out
+    assert _customers(_sqlite(data_dir)) == ["MRNGLI82L62F205C", "RSSMRA75C14H501L"]
+
+
+def test_import_missing_file_exits_2_with_an_italian_message(data_dir: Path, tmp_path: Path, capsys) -> None:
+    assert run("--data-dir", str(data_dir), "import", str(tmp_path / "manca.csv")) == 2
+    captured = capsys.readouterr()
+    assert "non esiste" in captured.err
+    assert "manca.csv" in captured.err
+    assert "Traceback" not in captured.err + captured.out
+    assert captured.out == ""
+
+
+@pytest.mark.parametrize(
+    ("content", "expected"),
+    [
+        (b"nome,cognome\nMario,Rossi\n", "senza le colonne"),
+        (HEADER.encode() + "RSSMRA75C14H501L,Mario,Rossi,M,1975-03-14,Forlì".encode("latin-1") + b",,,,1\n", "UTF-8"),
+    ],
+    ids=["colonne-mancanti", "non-utf8"],
+)
+def test_import_unusable_file_exits_2(data_dir: Path, tmp_path: Path, capsys, content: bytes, expected: str) -> None:
+    csv = tmp_path / "clienti.csv"
+    csv.write_bytes(content)
+    assert run("--data-dir", str(data_dir), "import", str(csv)) == 2
+    captured = capsys.readouterr()
+    assert expected in captured.err
+    assert "Traceback" not in captured.err + captured.out
+
+
+def test_count_rows_reads_lines_without_parsing(tmp_path: Path) -> None:
+    path = tmp_path / "c.csv"
+    path.write_text(HEADER + MARIO + GIULIA.rstrip("\n"), encoding="utf-8")
+    assert cli.count_rows(path) == 2
+    path.write_text(HEADER, encoding="utf-8")
+    assert cli.count_rows(path) == 0
+    path.write_text("", encoding="utf-8")
+    assert cli.count_rows(path) == 0
+
+
+# --- outbox ------------------------------------------------------------------
+
+
+def _issue_code(data_dir: Path, to: str = "mario.rossi@gmail.com", channel: str = "email") -> None:
+    ctx = open_context(Settings(data_dir=data_dir, bcrypt_rounds=4, demo=False), FakeClock())
+    try:
+        codes.issue(ctx, flow_id=codes.new_flow_id(), purpose="registrazione", channel=channel, destination=to, actor="test")
+    finally:
+        ctx.db.dispose()
+
+
+def test_outbox_json_lists_messages_newest_first(data_dir: Path, capsys) -> None:
+    _issue_code(data_dir)
+    _issue_code(data_dir, to="+393289876543", channel="sms")
+    assert run("--data-dir", str(data_dir), "outbox", "--json") == 0
+    captured = capsys.readouterr()
+    messages = json.loads(captured.out)
+    assert isinstance(messages, list) and len(messages) == 2
+    assert all(set(m) == OUTBOX_KEYS for m in messages)
+    sms, email = messages
+    assert (sms["channel"], sms["to"], sms["subject"]) == ("sms", "+393289876543", None)
+    assert (email["channel"], email["to"]) == ("email", "mario.rossi@gmail.com")
+    assert email["subject"]
+    for message in messages:
+        assert len(message["code"]) == 6 and message["code"] in message["body"]
+        assert message["sent_at"].startswith("2026-03-02T09:00:00")
+
+    assert run("--data-dir", str(data_dir), "outbox", "--json", "--limit", "1") == 0
+    assert [m["to"] for m in json.loads(capsys.readouterr().out)] == ["+393289876543"]
+
+
+def test_outbox_json_on_an_empty_database(data_dir: Path, capsys) -> None:
+    assert run("--data-dir", str(data_dir), "outbox", "--json") == 0
+    assert json.loads(capsys.readouterr().out) == []
+
+
+def test_outbox_table(data_dir: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    _issue_code(data_dir)
+    assert run("--data-dir", str(data_dir), "outbox") == 0
+    out = capsys.readouterr().out
+    for word in ("Canale", "Destinatario", "Ora", "Codice", "Email", "mario.rossi@gmail.com"):
+        assert word in out
+
+
+def test_outbox_follow_prints_recent_messages_then_waits(data_dir: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    _issue_code(data_dir)
+
+    def interrupt(_seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.time, "sleep", interrupt)
+    assert run("--data-dir", str(data_dir), "outbox", "--follow", "--json") == 0
+    lines = capsys.readouterr().out.splitlines()
+    assert len(lines) == 1 and json.loads(lines[0])["to"] == "mario.rossi@gmail.com"
+
+
+# --- operator add ------------------------------------------------------------
+
+
+def _operators(data_dir: Path) -> list[Operator]:
+    db = Database(_sqlite(data_dir))
+    try:
+        with db.session() as session:
+            return list(session.exec(select(Operator).order_by(Operator.username)))
+    finally:
+        db.dispose()
+
+
+def _add(data_dir: Path, monkeypatch: pytest.MonkeyPatch, password: str, *extra: str) -> int:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(password + "\n"))
+    return run("operator", "add", *extra, "--password-stdin", "--data-dir", str(data_dir))
+
+
+def test_operator_add(data_dir: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    assert _add(data_dir, monkeypatch, "password", "mrossi") == 2
+    assert "maiuscola" in capsys.readouterr().err
+
+    assert _add(data_dir, monkeypatch, "Mario#Rossi2026", "mrossi", "--name", "Mario Rossi") == 2
+    assert "nome" in capsys.readouterr().err  # contains the operator's name
+
+    assert _add(data_dir, monkeypatch, "Sportello#2026x", "mrossi", "--name", "Mario Rossi") == 0
+    assert "mrossi" in capsys.readouterr().out
+    [operator] = [o for o in _operators(data_dir) if o.username == "mrossi"]
+    assert operator.display_name == "Mario Rossi"
+    assert operator.password_hash.startswith("$2b$04$")
+    assert check_password("Sportello#2026x", operator.password_hash)
+
+    db = Database(_sqlite(data_dir))
+    with db.session() as session:
+        event = session.exec(select(AuditEvent).where(AuditEvent.kind == "operatore_creato")).one()
+    db.dispose()
+    assert (event.actor, event.subject) == ("cli", "mrossi")
+
+    assert _add(data_dir, monkeypatch, "Altra#Password99", "mrossi") == 2
+    err = capsys.readouterr().err
+    assert "già" in err and "Traceback" not in err
+    assert [o.username for o in _operators(data_dir)] == ["mrossi"]
+
+
+@pytest.mark.parametrize("username", ["ab", "Mario", "mario rossi", "marìo", "x" * 61])
+def test_operator_add_refuses_bad_usernames(data_dir: Path, capsys, monkeypatch: pytest.MonkeyPatch, username: str) -> None:
+    assert _add(data_dir, monkeypatch, "Sportello#2026x", username) == 2
+    assert "nome utente" in capsys.readouterr().err
+
+
+def test_operator_add_asks_the_password_twice(data_dir: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    answers = iter(["Sportello#2026x", "Sportello#2026y"])
+    monkeypatch.setattr(cli.getpass, "getpass", lambda prompt="": next(answers))
+    assert run("--data-dir", str(data_dir), "operator", "add", "lbianchi") == 2
+    assert "non coincidono" in capsys.readouterr().err
+
+    answers = iter(["Sportello#2026x", "Sportello#2026x"])
+    assert run("--data-dir", str(data_dir), "operator", "add", "lbianchi") == 0
+    assert [o.display_name for o in _operators(data_dir)] == ["lbianchi"]
+
+
+def test_operator_add_with_empty_stdin(data_dir: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(sys, "stdin", io.StringIO(""))
+    assert run("--data-dir", str(data_dir), "operator", "add", "mrossi", "--password-stdin") == 2
+    assert "standard input" in capsys.readouterr().err
+
+
+# --- global options ----------------------------------------------------------
+
+
+def test_db_option_before_and_after_the_subcommand(data_dir: Path, tmp_path: Path, capsys) -> None:
+    before = tmp_path / "prima.db"
+    after = tmp_path / "dopo.db"
+    assert run("--data-dir", str(data_dir), "--db", f"sqlite:///{before}", "outbox", "--json") == 0
+    assert run("outbox", "--json", "--db", f"sqlite:///{after}", "--data-dir", str(data_dir)) == 0
+    assert before.exists() and after.exists()
+    assert not (data_dir / "areaclienti.db").exists()
+    # Given on both sides, the one after the subcommand wins.
+    other = tmp_path / "altro.db"
+    assert run("--db", f"sqlite:///{before}", "outbox", "--db", f"sqlite:///{other}", "--data-dir", str(data_dir)) == 0
+    assert other.exists()
+    capsys.readouterr()
+
+
+def test_db_from_environment(data_dir: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    target = tmp_path / "env.db"
+    monkeypatch.setenv("AREACLIENTI_DB", f"sqlite:///{target}")
+    assert run("--data-dir", str(data_dir), "outbox", "--json") == 0
+    assert target.exists()
+    capsys.readouterr()
+
+
+def test_data_dir_after_the_subcommand_holds_database_and_log(data_dir: Path, capsys) -> None:
+    assert run("outbox", "--data-dir", str(data_dir)) == 0
+    assert (data_dir / "areaclienti.db").exists()
+    assert (data_dir / "areaclienti.log").exists()
+    captured = capsys.readouterr()
+    assert "Nessun messaggio" in captured.out
+    assert captured.err == ""  # logging goes to the file, never to the terminal
+
+
+def test_unreachable_database_is_an_italian_message(data_dir: Path, capsys) -> None:
+    url = "postgresql+psycopg://nessuno:segreta@127.0.0.1:1/niente"
+    assert run("--data-dir", str(data_dir), "--db", url, "outbox") == 1
+    err = capsys.readouterr().err
+    assert "impossibile aprire il database" in err
+    assert "segreta" not in err and "Traceback" not in err
+
+
+def test_unexpected_error_has_no_traceback_on_terminal(data_dir: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    from areaclienti_tui.services import outbox
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("guasto simulato")
+
+    monkeypatch.setattr(outbox, "latest", broken)
+    assert run("--data-dir", str(data_dir), "outbox") == 1
+    err = capsys.readouterr().err
+    assert "errore imprevisto: guasto simulato" in err and "Traceback" not in err
+    assert "Traceback" in (data_dir / "areaclienti.log").read_text(encoding="utf-8")
+
+
+def test_usage_errors_are_italian(capsys) -> None:
+    assert run("sconosciuto") == 2
+    assert "errore" in capsys.readouterr().err
+    assert run("outbox", "--limit", "zero") == 2
+    assert "non è un numero intero" in capsys.readouterr().err
+    assert run("import") == 2
+    assert "mancano argomenti obbligatori" in capsys.readouterr().err
+
+
+def test_help_and_version(capsys) -> None:
+    assert run("--help") == 0
+    out = capsys.readouterr().out
+    assert out.startswith("uso: areaclienti-tui")
+    for command in ("import", "outbox", "operator", "version"):
+        assert command in out
+    assert run("version") == 0
+    assert capsys.readouterr().out.startswith("areaclienti-tui ")
+
+
+# --- the console -------------------------------------------------------------
+
+
+def test_console_is_created_lazily_with_the_settings(data_dir: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    seen: dict[str, object] = {}
+
+    class FakeApp:
+        return_code = 0
+
+        def run(self) -> None:
+            seen["ran"] = True
+
+    def create_app(**kwargs):
+        seen.update(kwargs)
+        return FakeApp()
+
+    monkeypatch.setitem(sys.modules, "areaclienti_tui.app", types.SimpleNamespace(create_app=create_app))
+    assert run("--kiosk", "--data-dir", str(data_dir)) == 0
+    settings = seen["settings"]
+    assert seen["ran"] and isinstance(settings, Settings)
+    assert settings.kiosk is True and settings.data_dir == data_dir
+    assert (data_dir / "areaclienti.db").exists()  # migrated before the app took the terminal
+
+
+def test_cli_module_imports_without_textual_app() -> None:
+    source = Path(cli.__file__).read_text(encoding="utf-8")
+    top_level = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
+    assert not any("textual" in line or "areaclienti_tui.app" in line for line in top_level)
