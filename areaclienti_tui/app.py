@@ -28,6 +28,9 @@ from areaclienti_tui.steps.base import StepScreen
 # Imported at start-up on purpose: it loads textual-image, which asks the
 # terminal about graphics support and can do so only before Textual starts.
 from areaclienti_tui.steps import operator as operator_area  # noqa: E402
+from datetime import timedelta  # noqa: E402
+from textual import events  # noqa: E402
+from areaclienti_tui.services.events import AuditRecorded  # noqa: E402
 # -- end operator area --------------------------------------------------------
 from areaclienti_tui.widgets.outbox_pane import OutboxPane
 
@@ -37,6 +40,10 @@ ROME = ZoneInfo("Europe/Rome")
 
 class OutboxUpdated(Message):
     """A message was sent: outbox panes reload."""
+
+
+class AuditUpdated(Message):
+    """An audit event was recorded: the live operator views (audit log, accounts) reload."""
 
 
 class AreaClientiApp(App):
@@ -49,6 +56,9 @@ class AreaClientiApp(App):
         Binding("f9", "operator", "Operatore", tooltip="Apre l'area operatore (accesso riservato agli operatori)"),
     ]
 
+    # Every operator action is in the command palette too (never at a kiosk: see __init__).
+    COMMANDS = App.COMMANDS | {operator_area.OperatorCommands}
+
     show_outbox: reactive[bool] = reactive(True)
 
     def __init__(self, ctx: Context) -> None:
@@ -60,6 +70,12 @@ class AreaClientiApp(App):
         self.raise_unexpected = False
         self.operator: str | None = None  # username of the signed-in operator (operator area)
         self._unsubscribe = ctx.bus.subscribe(self._on_service_event)
+        # -- kiosk (SPEC §3, §4): no palette, no outbox on screen, idle journeys cleared
+        self.idle_check_seconds = 1.0
+        self.last_activity = ctx.clock.now()
+        if ctx.settings.kiosk:
+            self.use_command_palette = False
+            self.set_reactive(AreaClientiApp.show_outbox, False)
 
     # -- shortcuts -----------------------------------------------------------
 
@@ -88,6 +104,8 @@ class AreaClientiApp(App):
         from areaclienti_tui.steps.welcome import WelcomeScreen
 
         self.push_screen(WelcomeScreen())
+        if self.settings.kiosk:
+            self.set_interval(self.idle_check_seconds, self.check_kiosk_idle, name="chiosco-inattivita")
 
     def on_unmount(self) -> None:
         self._unsubscribe()
@@ -95,6 +113,8 @@ class AreaClientiApp(App):
     def _on_service_event(self, event: Event) -> None:
         if isinstance(event, OutboxChanged):
             self.post_message(OutboxUpdated())
+        elif isinstance(event, AuditRecorded):
+            self.post_message(AuditUpdated())
 
     def on_outbox_updated(self, _message: OutboxUpdated) -> None:
         for pane in self.screen.query(OutboxPane):
@@ -112,6 +132,55 @@ class AreaClientiApp(App):
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "operator" and self.settings.kiosk:
             return False  # kiosk: no operator view, not even its key in the footer
+        if action in ("command_palette", "toggle_outbox") and self.settings.kiosk:
+            return False  # kiosk: no palette way out; codes reach the customer by `outbox --follow`
+        return True
+
+    def on_audit_updated(self, _message: AuditUpdated) -> None:
+        for tab in self.screen.query(operator_area.OperatorTab):
+            if tab.LIVE:
+                tab.reload()
+
+    # -- kiosk -------------------------------------------------------------------
+
+    async def action_quit(self) -> None:
+        """At a kiosk the quit key asks for an operator instead of quitting."""
+        if self.settings.kiosk:
+            self.action_kiosk_unlock()
+            return
+        await super().action_quit()
+
+    def action_kiosk_unlock(self) -> None:
+        if isinstance(self.screen, operator_area.KioskUnlockModal):
+            return
+        self.push_screen(operator_area.KioskUnlockModal(), lambda choice: operator_area.kiosk_unlocked(self, choice))
+
+    async def on_event(self, event: events.Event) -> None:
+        if isinstance(event, events.InputEvent):
+            self.last_activity = self.clock.now()  # a key or the mouse: someone is there
+        await super().on_event(event)
+
+    def check_kiosk_idle(self) -> bool:
+        """Kiosk: after `idle_timeout_seconds` without input, clear the journey back to 1A (SPEC §4)."""
+        if not self.settings.kiosk:
+            return False
+        now = self.clock.now()
+        if now - self.last_activity < timedelta(seconds=self.settings.idle_timeout_seconds):
+            return False
+        self.last_activity = now
+        at_rest = len(self.screen_stack) <= 2 and self.journey == Journey() and self.operator is None
+        if at_rest:
+            return False
+        login, ctx = self.journey.login, self.ctx
+        if login is not None:
+            self.run_worker(lambda: auth.logout(ctx, login), thread=True, group="audit")
+        if self.operator is not None:
+            operator_area.sign_out_operator(self, reason="inattività")
+        self.restart()
+        minutes, seconds = divmod(self.settings.idle_timeout_seconds, 60)
+        span = f"{minutes} minut{'o' if minutes == 1 else 'i'}" if not seconds else f"{self.settings.idle_timeout_seconds} secondi"
+        self.notify(f"Nessuna attività per {span}: il percorso è ricominciato e i dati inseriti sono stati cancellati.",
+                    title="Sessione scaduta", timeout=15)
         return True
 
     def action_operator(self) -> None:

@@ -219,6 +219,23 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--kiosk", action="store_true", help="la console pubblicata è in modalità chiosco")
 
     commands.add_parser("version", parents=[common], help="mostra la versione", description="Mostra la versione installata.")
+
+    # -- scenario (scenario runner) --
+    scen = commands.add_parser(
+        "scenario",
+        parents=[common],
+        help="esegue file di scenario (TOML) senza interfaccia",
+        description="Esegue i file di scenario (SPEC §5), ognuno su un database nuovo e temporaneo, "
+        "e stampa una riga per passo e un riepilogo. Esce con 0 solo se tutti i file sono superati "
+        "(1 se uno fallisce, 2 se un file non si legge o non è valido). Una cartella vale i suoi *.toml.",
+    )
+    scen.add_argument("files", nargs="+", metavar="FILE", help="file di scenario .toml o cartelle che li contengono")
+    scen.add_argument("--verbose", "-v", action="store_true", help="mostra descrizioni, tempi e, in caso di errore, lo schermo")
+    scen.add_argument(
+        "--timeout", type=_positive_seconds, default=20.0, metavar="SECONDI",
+        help="quanto attendere al massimo ciò che un passo si aspetta (predefinito: 20)",
+    )
+    # -- end scenario --
     return parser
 
 
@@ -542,6 +559,32 @@ def _cmd_serve(args: argparse.Namespace, settings: Settings, out: Console, err: 
     return EXIT_OK
 
 
+# -- scenario (scenario runner) --
+
+
+def _positive_seconds(text: str) -> float:
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"{text!r} non è un numero di secondi") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError("deve essere un numero di secondi maggiore di zero")
+    return value
+
+
+def _cmd_scenario(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
+    """Each file runs on its own temporary database: --db and --data-dir only place the log."""
+    from areaclienti_tui import scenario
+
+    def line(text: str) -> None:
+        out.print(text, markup=False, highlight=False, soft_wrap=True)
+
+    return scenario.main(args.files, out=line, verbose=args.verbose, timeout=args.timeout)
+
+
+# -- end scenario --
+
+
 def _dispatch(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
     if args.command is None:
         return _run_console(args, settings, err)
@@ -553,6 +596,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings, out: Console, err: C
         return _cmd_operator_add(args, settings, out, err)
     if args.command == "serve":
         return _cmd_serve(args, settings, out, err)
+    if args.command == "scenario":
+        return _cmd_scenario(args, settings, out, err)
     raise CliError(f"comando sconosciuto: {args.command}", EXIT_INVALID)
 
 

@@ -84,33 +84,48 @@ def _register_success(ctx: Context, holder: Account | Operator) -> None:
     holder.locked_until = None
 
 
+def _check_credentials(
+    ctx: Context, session: Session, holder: Account | Operator | None, password: str, *, kind: str, subject: str
+) -> None:
+    """The shared part of every password login: unknown name, lock, wrong password.
+
+    Raises LoginError after recording (and committing) the failure; on success
+    it only returns, leaving the holder untouched for the caller.
+    """
+    if holder is None:
+        burn_check(password, ctx.settings.bcrypt_rounds)
+        audit.record(ctx, session, kind, actor="anonimo", subject=subject, outcome="sconosciuto")
+        session.commit()
+        raise LoginError("invalid", INVALID_CREDENTIALS)
+    actor = holder.username
+    try:
+        check_lock(ctx, holder)
+    except LoginError:
+        audit.record(ctx, session, kind, actor=actor, subject=actor, outcome="bloccato")
+        session.commit()
+        raise
+    if not check_password(password, holder.password_hash):
+        seconds = _register_failure(ctx, holder)
+        session.add(holder)
+        audit.record(ctx, session, kind, actor=actor, subject=actor, outcome="bloccato" if seconds else "password errata",
+                     failures=holder.failed_logins, lock_seconds=seconds)
+        session.commit()
+        if seconds:
+            raise LoginError("locked", locked_message(seconds), wait_seconds=seconds)
+        raise LoginError("invalid", INVALID_CREDENTIALS)
+
+
 def customer_login(ctx: Context, username_text: str, password: str) -> CustomerLogin:
-    """Check a customer's credentials (slow: bcrypt). Raises LoginError."""
+    """Check a customer's credentials (slow: bcrypt). Raises LoginError.
+
+    The failure counter is reset only by `complete_customer_login`, once the
+    9A code (when required) has passed too.
+    """
     key = login_key(username_text)
     with ctx.db.session() as session:
         account = session.exec(select(Account).where(Account.username == key)).first() if key else None
-        if account is None:
-            burn_check(password, ctx.settings.bcrypt_rounds)
-            audit.record(ctx, session, "accesso", actor="anonimo", subject=_masked(username_text), outcome="sconosciuto")
-            session.commit()
-            raise LoginError("invalid", INVALID_CREDENTIALS)
-        actor = account.username
-        try:
-            check_lock(ctx, account)
-        except LoginError:
-            audit.record(ctx, session, "accesso", actor=actor, subject=actor, outcome="bloccato")
-            session.commit()
-            raise
-        if not check_password(password, account.password_hash):
-            seconds = _register_failure(ctx, account)
-            session.add(account)
-            outcome = "bloccato" if seconds else "password errata"
-            audit.record(ctx, session, "accesso", actor=actor, subject=actor, outcome=outcome,
-                         failures=account.failed_logins, lock_seconds=seconds)
-            session.commit()
-            if seconds:
-                raise LoginError("locked", locked_message(seconds), wait_seconds=seconds)
-            raise LoginError("invalid", INVALID_CREDENTIALS)
+        _check_credentials(ctx, session, account, password, kind="accesso", subject=_masked(username_text))
+        assert account is not None
         customer = session.get(Customer, account.customer_id)
         return CustomerLogin(
             account_id=account.id or 0,
@@ -156,30 +171,11 @@ def operator_login(ctx: Context, username: str, password: str) -> Operator:
     name = username.strip().lower()
     with ctx.db.session() as session:
         operator = session.exec(select(Operator).where(Operator.username == name)).first()
-        if operator is None:
-            burn_check(password, ctx.settings.bcrypt_rounds)
-            audit.record(ctx, session, "accesso_operatore", actor="anonimo", subject=name[:60], outcome="sconosciuto")
-            session.commit()
-            raise LoginError("invalid", INVALID_CREDENTIALS)
-        try:
-            check_lock(ctx, operator)
-        except LoginError:
-            audit.record(ctx, session, "accesso_operatore", actor=name, subject=name, outcome="bloccato")
-            session.commit()
-            raise
-        if not check_password(password, operator.password_hash):
-            seconds = _register_failure(ctx, operator)
-            session.add(operator)
-            audit.record(ctx, session, "accesso_operatore", actor=name, subject=name,
-                         outcome="bloccato" if seconds else "password errata", failures=operator.failed_logins)
-            session.commit()
-            if seconds:
-                raise LoginError("locked", locked_message(seconds), wait_seconds=seconds)
-            raise LoginError("invalid", INVALID_CREDENTIALS)
+        _check_credentials(ctx, session, operator, password, kind="accesso_operatore", subject=name[:60])
+        assert operator is not None
         _register_success(ctx, operator)
         session.add(operator)
         audit.record(ctx, session, "accesso_operatore", actor=name, subject=name, outcome="ok")
         session.commit()
         session.refresh(operator)
         return operator
-

@@ -17,6 +17,8 @@ from textual.screen import Screen
 from textual.widgets import Button, Checkbox, Footer, Header, Input, LoadingIndicator, Select, Static
 from textual.worker import Worker, WorkerState
 
+from areaclienti_tui.rules.errors import RuleError
+from areaclienti_tui.rules.username import Username, parse_username
 from areaclienti_tui.widgets.field import Field, error_id
 from areaclienti_tui.widgets.outbox_pane import OutboxPane
 
@@ -111,6 +113,14 @@ class StepScreen(Screen):
 
     def value_of(self, widget_id: str) -> str:
         return self.query_one(f"#{widget_id}", Input).value
+
+    def read_username(self, widget_id: str = "username") -> Username | None:
+        """The email or mobile typed as username, or None after showing why it can't be one."""
+        try:
+            return parse_username(self.value_of(widget_id), self.app.pec_domains)
+        except RuleError as error:
+            self.show_error(widget_id, error.message)
+            return None
 
     # -- errors ------------------------------------------------------------
 

@@ -30,17 +30,32 @@ from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.widgets import Button, DataTable, Input, Label, Select, Static, TabbedContent, TabPane
+from textual.command import DiscoveryHit, Hit, Hits, Provider
+from textual.widgets import (
+    Button,
+    Checkbox,
+    DataTable,
+    Input,
+    Label,
+    Markdown,
+    Select,
+    Static,
+    TabbedContent,
+    TabPane,
+)
 from textual.worker import Worker, WorkerState
 
-from areaclienti_tui.services import assistance, audit, auth
+from areaclienti_tui.services import accounts, assistance, audit, auth, demo, registry
+from areaclienti_tui.services.accounts import AccountError
 from areaclienti_tui.services.assistance import AssistanceError
+from areaclienti_tui.services.registry import RegistryError
 from areaclienti_tui.services.auth import LoginError
 from areaclienti_tui.clock import as_utc
 from areaclienti_tui.rules.username import Username
 from areaclienti_tui.services.documents import KIND_WORDS, human_size
 from areaclienti_tui.steps.base import StepScreen, actions, form_error, panel
 from areaclienti_tui.widgets.field import Field
+from areaclienti_tui.widgets.modals import ConfirmModal
 from areaclienti_tui.widgets.outbox_pane import OutboxPane
 
 if TYPE_CHECKING:
@@ -224,9 +239,37 @@ def _attempt(job: Callable[[], Any], expected: type[Exception] = AssistanceError
     return run
 
 
-def record_operator_logout(ctx: Context, username: str) -> None:
+def record_operator_logout(ctx: Context, username: str, **details: object) -> None:
     with ctx.db.transaction() as session:
-        audit.record(ctx, session, "uscita_operatore", actor=username, subject=username)
+        audit.record(ctx, session, "uscita_operatore", actor=username, subject=username, **details)
+
+
+def record_kiosk_exit(ctx: Context, username: str) -> None:
+    with ctx.db.transaction() as session:
+        audit.record(ctx, session, "chiosco_chiuso", actor=username, subject=username)
+
+
+def sign_out_operator(app: AreaClientiApp, *, reason: str | None = None) -> str | None:
+    """Forget the signed-in operator (audited); returns who it was."""
+    username = app.operator
+    if username is not None:
+        ctx = app.ctx
+        details = {"motivo": reason} if reason else {}
+        app.run_worker(lambda: record_operator_logout(ctx, username, **details), thread=True, group="audit")
+    app.operator = None
+    return username
+
+
+def leave_operator_area(app: AreaClientiApp) -> None:
+    """Close the operator screens (and any window over them) back to the customer journey.
+
+    At a kiosk the operator is signed out too: the next customer must not find the area open.
+    """
+    while isinstance(app.screen, (OperatorScreen, ModalScreen)) and len(app.screen_stack) > 2:
+        app.pop_screen()
+    if app.settings.kiosk and app.operator is not None:
+        sign_out_operator(app, reason="chiosco")
+        app.notify("Area operatore chiusa: il chiosco è di nuovo pronto per i clienti.", title="Chiosco")
 
 
 # -- the frame -----------------------------------------------------------------------
@@ -282,9 +325,8 @@ class OperatorScreen(StepScreen):
         """The screen is shown (again) and an operator is signed in."""
 
     def leave_area(self) -> None:
-        """Back to the customer journey (the operator stays signed in)."""
-        while isinstance(self.app.screen, (OperatorScreen, ModalScreen)) and len(self.app.screen_stack) > 2:
-            self.app.pop_screen()
+        """Back to the customer journey (the operator stays signed in, except at a kiosk)."""
+        leave_operator_area(self.app)
 
 
 # -- operator login ------------------------------------------------------------------
@@ -294,6 +336,11 @@ class OperatorLoginScreen(OperatorScreen):
     HEADING = "Accesso operatore"
     INTRO = "L'area operatore è riservata: accedi con le tue credenziali di operatore."
     REQUIRES_OPERATOR = False
+
+    def __init__(self, then: tuple[str | None, str | None] | None = None) -> None:
+        super().__init__()
+        # (tab id, action) to open once signed in: set by the command palette.
+        self.then = then
 
     def compose_step(self) -> ComposeResult:
         yield Field("Nome utente operatore", Input(placeholder="es. operatore", id="operatore-username"))
@@ -338,7 +385,8 @@ class OperatorLoginScreen(OperatorScreen):
     def signed_in(self, username: str) -> None:
         self._clear_password()
         self.app.operator = username
-        self.app.switch_screen(OperatorHomeScreen())
+        tab, action = self.then or (None, None)
+        self.app.switch_screen(OperatorHomeScreen(initial=tab, action=action))
 
     def action_back(self) -> None:
         if not self.busy:
@@ -353,14 +401,65 @@ class OperatorTab(Vertical):
 
     DEFAULT_CSS = """
     OperatorTab { height: auto; }
+    OperatorTab .barra { height: auto; margin-bottom: 1; }
+    OperatorTab .barra Label { padding: 1 1 0 0; }
+    OperatorTab .barra Input { width: 1fr; }
+    OperatorTab .barra Button { margin-left: 1; }
+    OperatorTab .conteggio { padding: 1 0 0 2; color: $text-muted; width: auto; }
+    OperatorTab .sottotitolo { text-style: bold; margin: 1 0; }
+    OperatorTab DataTable { height: auto; max-height: 16; }
     """
+
+    # True: the tab reloads whenever a service records an audit event (AuditUpdated).
+    LIVE: ClassVar[bool] = False
 
     @property
     def app(self) -> AreaClientiApp:  # type: ignore[override]
         return super().app  # type: ignore[return-value]
 
+    @property
+    def operator(self) -> str | None:
+        return getattr(self.app, "operator", None)
+
     def reload(self) -> None:
         """Refresh what the tab shows (called whenever the home is shown)."""
+
+    def activate(self, action: str | None = None, payload: Any = None) -> None:
+        """The tab was opened by a command (palette, another tool): focus its main control.
+
+        `action` asks for something more, e.g. "reset" on the trainer tab.
+        """
+
+    # -- blocking work in thread workers ---------------------------------------------
+
+    def run_job(self, job: Callable[[], Any], done: Callable[[Any], Any], *, group: str = "carica") -> Worker:
+        """Run `job` in a thread; `done(result)` runs on the UI. A newer job of the group wins."""
+        jobs: dict[Worker, Callable[[Any], Any]] = self.__dict__.setdefault("_jobs", {})
+        worker = self.run_worker(job, thread=True, exclusive=True, exit_on_error=False,
+                                 group=f"{type(self).__name__}-{group}")
+        jobs[worker] = done
+        return worker
+
+    @on(Worker.StateChanged)
+    async def _job_changed(self, event: Worker.StateChanged) -> None:
+        jobs: dict[Worker, Callable[[Any], Any]] = self.__dict__.get("_jobs", {})
+        done = jobs.get(event.worker)
+        if done is None or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR, WorkerState.CANCELLED):
+            return
+        del jobs[event.worker]
+        if event.state == WorkerState.SUCCESS:
+            outcome = done(event.worker.result)
+            if outcome is not None and hasattr(outcome, "__await__"):
+                await outcome
+        elif event.state == WorkerState.ERROR:
+            self.job_failed(event.worker.error)
+
+    def job_failed(self, error: BaseException | None) -> None:
+        if self.app.raise_unexpected:
+            self.app.report_unexpected(error)
+            return
+        log.error("operator tab %s: job failed", type(self).__name__, exc_info=error)
+        self.app.notify("Operazione non riuscita: riprova o controlla il log.", title="Errore", severity="error")
 
 
 class RequestTable(DataTable):
@@ -480,6 +579,609 @@ class AssistanceQueue(OperatorTab):
             self.post_message(self.Chosen(int(event.row_key.value)))
 
 
+# -- registry ------------------------------------------------------------------------------
+
+MATCHED_WORDS = {registry.BY_NAME: "nome", registry.BY_CF: "cod. fiscale", registry.BY_CONTACT: "recapito"}
+CONTACT_KINDS = {"email": "Email", "mobile": "Cellulare"}
+CONTACT_SOURCES = {"registro": "anagrafe", "assistenza": "aggiunto dall'assistenza"}
+POLICY_STATES = {"attiva": "attiva", "scaduta": "scaduta", "annullata": "annullata", "sospesa": "sospesa"}
+
+
+def lock_state(locked: bool, locked_until: Any, failed_logins: int) -> str:
+    if locked:
+        return f"Bloccato fino alle {when(locked_until, '%H:%M:%S')}"
+    if failed_logins:
+        return f"Attivo ({failed_logins} tentativ{'o' if failed_logins == 1 else 'i'} errat{'o' if failed_logins == 1 else 'i'})"
+    return "Attivo"
+
+
+def ask_unlock(tab: OperatorTab, account_id: int, username: str, owner: str, done: Callable[[Any], Any]) -> None:
+    """Confirm, then unlock the account in a worker; `done` gets the AccountSummary or AccountError."""
+    question = (
+        f"[b]Sbloccare l'account {escape(username)}[/b]{f' di {escape(owner)}' if owner.strip() else ''}?\n\n"
+        "I tentativi errati vengono azzerati e il cliente può accedere subito. "
+        "L'operazione è registrata nel registro audit a tuo nome."
+    )
+
+    def answered(confirmed: bool | None) -> None:
+        if not confirmed:
+            return
+        ctx, operator = tab.app.ctx, tab.operator or ""
+        tab.run_job(_attempt(lambda: accounts.unlock(ctx, account_id, operator), AccountError), done, group="sblocco")
+
+    tab.app.push_screen(ConfirmModal(question, confirm_label="Sblocca"), answered)
+
+
+def unlocked_notice(tab: OperatorTab, result: Any) -> bool:
+    """Tell the operator how the unlock went; True when it worked."""
+    if isinstance(result, AccountError):
+        tab.app.notify(result.message, title="Sblocco non riuscito", severity="error")
+        return False
+    tab.app.notify(f"L'account {result.username} è stato sbloccato.", title="Account sbloccato")
+    return True
+
+
+class RegistryTab(OperatorTab):
+    """Tab "Anagrafe": search customers, read one customer's file, unlock their account."""
+
+    DEFAULT_CSS = """
+    RegistryTab #scheda-cliente { margin-top: 1; }
+    RegistryTab #scheda-cliente Static { margin-bottom: 1; }
+    RegistryTab #anagrafe-esito { color: $text-muted; margin-bottom: 1; }
+    """
+
+    COLUMNS: ClassVar[tuple[str, ...]] = ("Cliente", "Codice fiscale", "Nascita", "Account", "Trovato per")
+    HINT = ("Cerca per nome e cognome (in qualsiasi ordine), codice fiscale (anche solo l'inizio) "
+            "o recapito (email o cellulare, anche in parte).")
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.results: list[registry.CustomerSummary] = []
+        self.detail: registry.CustomerDetail | None = None
+        self.shown_id: int | None = None
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="barra"):
+            yield Input(placeholder="es. Rossi Mario, RSSMRA75, mario.rossi@, 347 123 4567", id="ricerca-anagrafe")
+            yield Button("Cerca", id="cerca-anagrafe", variant="primary")
+        yield Static(self.HINT, id="anagrafe-esito")
+        yield DataTable(id="risultati-anagrafe", cursor_type="row", zebra_stripes=True)
+        with Vertical(id="scheda-cliente", classes="riquadro"):
+            yield Static("", id="cliente-dati")
+            yield Static("", id="cliente-polizze")
+            yield Static("", id="cliente-recapiti")
+            yield Static("", id="cliente-account")
+            yield Button("Sblocca account", id="anagrafe-sblocca", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#risultati-anagrafe", DataTable).display = False
+        self.query_one("#scheda-cliente").display = False
+
+    def activate(self, action: str | None = None, payload: Any = None) -> None:
+        self.query_one("#ricerca-anagrafe", Input).focus()
+        if isinstance(payload, str) and payload:
+            self.query_one("#ricerca-anagrafe", Input).value = payload
+            self.search()
+
+    def reload(self) -> None:
+        if self.shown_id is not None:
+            self.show_customer(self.shown_id)
+
+    # -- search ---------------------------------------------------------------------
+
+    @on(Input.Submitted, "#ricerca-anagrafe")
+    @on(Button.Pressed, "#cerca-anagrafe")
+    def search(self, event: Input.Submitted | Button.Pressed | None = None) -> None:
+        if event is not None:
+            event.stop()
+        text = " ".join(self.query_one("#ricerca-anagrafe", Input).value.split())
+        if len(text) < registry.MIN_QUERY:
+            self.query_one("#anagrafe-esito", Static).update(
+                f"Scrivi almeno {registry.MIN_QUERY} caratteri. {self.HINT}"
+            )
+            return
+        ctx, operator = self.app.ctx, self.operator
+        self.query_one("#anagrafe-esito", Static).update("Ricerca in corso…")
+        self.run_job(lambda: (text, registry.search(ctx, text, operator=operator)), self._show_results, group="ricerca")
+
+    def _show_results(self, outcome: tuple[str, list[registry.CustomerSummary]]) -> None:
+        text, results = outcome
+        self.results = results
+        table = self.query_one("#risultati-anagrafe", DataTable)
+        table.clear(columns=True)
+        table.add_columns(*self.COLUMNS)
+        for customer in results:
+            account = "—" if customer.username is None else ("bloccato" if customer.locked else "sì")
+            table.add_row(
+                f"{customer.cognome} {customer.nome}",
+                customer.codice_fiscale,
+                day(customer.data_nascita),
+                account,
+                ", ".join(MATCHED_WORDS.get(way, way) for way in customer.matched_by),
+                key=str(customer.id),
+            )
+        table.display = bool(results)
+        count = len(results)
+        self.query_one("#anagrafe-esito", Static).update(
+            f"Nessun cliente trovato per «{escape(text)}»." if not results
+            else f"{count} client{'e' if count == 1 else 'i'} trovat{'o' if count == 1 else 'i'} per «{escape(text)}»"
+            + (" (i primi 50)" if count >= 50 else "") + ": scegli una riga per la scheda."
+        )
+        if results:
+            table.move_cursor(row=0, animate=False)
+            self.show_customer(results[0].id)
+        else:
+            self.shown_id = None
+            self.detail = None
+            self.query_one("#scheda-cliente").display = False
+
+    @on(DataTable.RowHighlighted, "#risultati-anagrafe")
+    def _highlighted(self, event: DataTable.RowHighlighted) -> None:
+        event.stop()
+        if event.row_key.value is not None and int(event.row_key.value) != self.shown_id:
+            self.show_customer(int(event.row_key.value))
+
+    @on(DataTable.RowSelected, "#risultati-anagrafe")
+    def _selected(self, event: DataTable.RowSelected) -> None:
+        event.stop()
+        if event.row_key.value is not None:
+            self.show_customer(int(event.row_key.value))
+
+    # -- one customer ---------------------------------------------------------------
+
+    def show_customer(self, customer_id: int) -> None:
+        self.shown_id = customer_id
+        ctx = self.app.ctx
+        self.run_job(_attempt(lambda: registry.customer_detail(ctx, customer_id), RegistryError),
+                     self._show_detail, group="scheda")
+
+    def _show_detail(self, detail: registry.CustomerDetail | RegistryError) -> None:
+        box = self.query_one("#scheda-cliente")
+        box.display = True
+        if isinstance(detail, RegistryError):
+            self.detail = None
+            self.query_one("#cliente-dati", Static).update(escape(detail.message))
+            for part in ("#cliente-polizze", "#cliente-recapiti", "#cliente-account"):
+                self.query_one(part, Static).update("")
+            self.query_one("#anagrafe-sblocca").display = False
+            return
+        self.detail = detail
+        self.query_one("#cliente-dati", Static).update(self._data(detail))
+        self.query_one("#cliente-polizze", Static).update(self._policies(detail))
+        self.query_one("#cliente-recapiti", Static).update(self._contacts(detail))
+        self.query_one("#cliente-account", Static).update(self._account(detail))
+        self.query_one("#anagrafe-sblocca").display = bool(detail.account and detail.account.locked)
+
+    @staticmethod
+    def _data(detail: registry.CustomerDetail) -> str:
+        return (
+            f"[b]{escape(detail.full_name)}[/b] · codice fiscale [b]{detail.codice_fiscale}[/b]\n"
+            f"{SEXES.get(detail.sesso, detail.sesso)}, nat{'a' if detail.sesso == 'F' else 'o'} il "
+            f"{day(detail.data_nascita)} a {escape(detail.luogo_nascita or '—')} · "
+            f"assicurato tramite INARCASSA: {'sì' if detail.inarcassa else 'no'}\n"
+            f"Richieste di assistenza aperte: {detail.open_requests}"
+        )
+
+    @staticmethod
+    def _policies(detail: registry.CustomerDetail) -> str:
+        if not detail.policies:
+            return "[b]Polizze[/b]\nNessuna polizza in anagrafe."
+        lines = [
+            f"• {escape(p.numero)} · {escape(p.prodotto or 'Polizza Generali')} · "
+            + (f"[b]{POLICY_STATES.get(p.stato, p.stato)}[/b]" if p.stato == "attiva" else POLICY_STATES.get(p.stato, p.stato))
+            for p in detail.policies
+        ]
+        warning = "" if detail.has_active_policy else "\n[b]Nessuna polizza attiva[/b]: la registrazione non è possibile."
+        return "[b]Polizze[/b]\n" + "\n".join(lines) + warning
+
+    @staticmethod
+    def _contacts(detail: registry.CustomerDetail) -> str:
+        if not detail.contacts:
+            return "[b]Recapiti[/b]\nNessun recapito in anagrafe."
+        lines = [
+            f"• {CONTACT_KINDS.get(c.kind, c.kind)}: [b]{escape(contact(c.value))}[/b] "
+            f"({CONTACT_SOURCES.get(c.source, c.source)})"
+            for c in detail.contacts
+        ]
+        return "[b]Recapiti[/b]\n" + "\n".join(lines)
+
+    @staticmethod
+    def _account(detail: registry.CustomerDetail) -> str:
+        account = detail.account
+        if account is None:
+            return "[b]Account[/b]\nNessun account: il cliente non si è ancora registrato all'Area Clienti."
+        rows = [
+            ("Nome utente", contact(account.username)),
+            ("Creato il", when(account.created_at)),
+            ("Ultimo accesso", when(account.last_login_at) if account.last_login_at else "mai"),
+            ("Tentativi errati di fila", str(account.failed_logins)),
+            ("Stato", lock_state(account.locked, account.locked_until, account.failed_logins)),
+            ("Dispositivi fidati (senza codice 9A)", str(account.trusted_devices)),
+            ("Accesso biometrico (simulato)", f"{account.biometric_devices} dispositiv{'o' if account.biometric_devices == 1 else 'i'}"),
+        ]
+        return "[b]Account[/b]\n" + "\n".join(f"{label}: [b]{escape(value)}[/b]" for label, value in rows)
+
+    @on(Button.Pressed, "#anagrafe-sblocca")
+    def _unlock(self, event: Button.Pressed) -> None:
+        event.stop()
+        detail = self.detail
+        if detail is None or detail.account is None:
+            return
+        ask_unlock(self, detail.account.id, detail.account.username, detail.full_name, self._unlocked)
+
+    def _unlocked(self, result: Any) -> None:
+        unlocked_notice(self, result)
+        self.reload()
+
+
+# -- accounts ----------------------------------------------------------------------------
+
+
+class AccountsTab(OperatorTab):
+    """Tab "Account": customer accounts with their lock state, unlock, recent lockouts."""
+
+    LIVE = True
+    COLUMNS: ClassVar[tuple[str, ...]] = ("Nome utente", "Cliente", "Creato", "Ultimo accesso", "Errori", "Stato")
+    LOCKOUT_COLUMNS: ClassVar[tuple[str, ...]] = ("Quando", "Chi", "Tipo", "Blocco")
+    LOCKOUTS_SHOWN = 20
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.accounts: dict[int, accounts.AccountSummary] = {}
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="barra"):
+            yield Input(placeholder="filtra per nome utente, nome o codice fiscale", id="filtro-account")
+            yield Checkbox("Solo bloccati", id="solo-bloccati")
+            yield Static("", id="account-conteggio", classes="conteggio")
+        yield DataTable(id="account", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="account-vuoto", classes="nota")
+        yield actions(Button("Sblocca account", id="sblocca-account", variant="warning"))
+        yield Static("Blocchi recenti (dal registro audit)", classes="sottotitolo")
+        yield DataTable(id="blocchi", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="blocchi-vuoto", classes="nota")
+
+    def activate(self, action: str | None = None, payload: Any = None) -> None:
+        if action == "bloccati":
+            checkbox = self.query_one("#solo-bloccati", Checkbox)
+            if not checkbox.value:
+                checkbox.value = True  # its Changed message reloads
+        self.query_one("#account", DataTable).focus()
+
+    @on(Input.Changed, "#filtro-account")
+    @on(Checkbox.Changed, "#solo-bloccati")
+    def _filter_changed(self, event: Input.Changed | Checkbox.Changed) -> None:
+        event.stop()
+        self.reload()
+
+    def reload(self) -> None:
+        ctx = self.app.ctx
+        only_locked = self.query_one("#solo-bloccati", Checkbox).value
+        text = self.query_one("#filtro-account", Input).value.strip()
+        shown = self.LOCKOUTS_SHOWN
+
+        def load() -> Any:
+            return accounts.list_accounts(ctx, only_locked=only_locked, text=text), accounts.lockouts(ctx, shown)
+
+        self.run_job(load, lambda loaded: self._show(*loaded, only_locked=only_locked))
+
+    def _show(self, listed: list[accounts.AccountSummary], recent: list[accounts.Lockout], *, only_locked: bool) -> None:
+        self.accounts = {a.id: a for a in listed}
+        table = self.query_one("#account", DataTable)
+        previous = AssistanceQueue._highlighted_key(table)
+        table.clear(columns=True)
+        table.add_columns(*self.COLUMNS)
+        for account in listed:
+            table.add_row(
+                contact(account.username),
+                account.full_name,
+                when(account.created_at, "%d/%m/%Y"),
+                when(account.last_login_at, "%d/%m %H:%M") if account.last_login_at else "mai",
+                str(account.failed_logins),
+                lock_state(account.locked, account.locked_until, 0),
+                key=str(account.id),
+            )
+        if previous is not None and previous in table.rows:
+            table.move_cursor(row=table.get_row_index(previous), animate=False)
+        locked = sum(1 for a in listed if a.locked)
+        self.query_one("#account-conteggio", Static).update(
+            f"{len(listed)} account, {locked} bloccat{'o' if locked == 1 else 'i'}"
+        )
+        self.query_one("#account-vuoto", Static).update(
+            "" if listed else ("Nessun account bloccato." if only_locked else "Nessun account.")
+        )
+        self.query_one("#sblocca-account").disabled = not listed
+        blocks = self.query_one("#blocchi", DataTable)
+        blocks.clear(columns=True)
+        blocks.add_columns(*self.LOCKOUT_COLUMNS)
+        for lock in recent:
+            if lock.failures is None:
+                what = "tentativo durante il blocco"
+            else:
+                minutes = (lock.lock_seconds or 0) // 60
+                what = f"{lock.failures} errori di fila → {minutes} min" if minutes else f"{lock.failures} errori di fila"
+            blocks.add_row(when(lock.at, "%d/%m %H:%M:%S"), contact(lock.who), lock.who_kind, what)
+        self.query_one("#blocchi-vuoto", Static).update("" if recent else "Nessun blocco registrato.")
+
+    def selected(self) -> accounts.AccountSummary | None:
+        key = AssistanceQueue._highlighted_key(self.query_one("#account", DataTable))
+        return self.accounts.get(int(key.value)) if key is not None and key.value is not None else None
+
+    @on(Button.Pressed, "#sblocca-account")
+    def _unlock(self, event: Button.Pressed) -> None:
+        event.stop()
+        account = self.selected()
+        if account is None:
+            self.app.notify("Scegli un account nella tabella.", title="Sblocco")
+            return
+        if not account.locked and not account.failed_logins:
+            self.app.notify(f"L'account {account.username} non è bloccato.", title="Sblocco")
+            return
+        ask_unlock(self, account.id, account.username, account.full_name, self._unlocked)
+
+    def _unlocked(self, result: Any) -> None:
+        unlocked_notice(self, result)
+        self.reload()
+
+
+# -- audit log --------------------------------------------------------------------------------
+
+AUDIT_KINDS: dict[str, str] = {
+    "accesso": "Accesso cliente",
+    "uscita": "Uscita cliente",
+    "accesso_operatore": "Accesso operatore",
+    "uscita_operatore": "Uscita operatore",
+    "riconoscimento": "Riconoscimento (Registrati)",
+    "ricerca_codice_fiscale": "Ricerca codice fiscale (2B)",
+    "codice_inviato": "Codice inviato",
+    "codice_reinviato": "Codice reinviato",
+    "codice_reinvio": "Reinvio codice rifiutato",
+    "codice_verifica": "Verifica codice",
+    "codice_sicurezza": "Codice di sicurezza (9A)",
+    "account_creato": "Account creato",
+    "account_sbloccato": "Account sbloccato",
+    "password_cambiata": "Password cambiata",
+    "recupero_password": "Recupero password",
+    "nome_utente_cambiato": "Nome utente cambiato",
+    "dispositivo_fidato": "Dispositivo fidato",
+    "dispositivo_biometrico": "Accesso biometrico",
+    "assistenza_richiesta": "Richiesta di assistenza",
+    "assistenza_approvata": "Assistenza approvata",
+    "assistenza_respinta": "Assistenza respinta",
+    "ricerca_anagrafe": "Ricerca in anagrafe",
+    "import_clienti": "Importazione clienti",
+    "operatore_creato": "Operatore creato",
+    "demo_caricata": "Dati demo caricati",
+    "demo_ripristinata": "Dati demo ripristinati",
+    "chiosco_chiuso": "Chiosco chiuso",
+}
+
+
+def audit_details(details: dict) -> str:
+    text = ", ".join(f"{key}={value}" for key, value in sorted(details.items()) if value not in (None, ""))
+    return text if len(text) <= 60 else text[:59] + "…"
+
+
+class AuditTab(OperatorTab):
+    """Tab "Registro audit": every security event, newest first, filterable, live."""
+
+    LIVE = True
+    SHOWN = 200
+    COLUMNS: ClassVar[tuple[str, ...]] = ("Quando", "Evento", "Chi", "Soggetto", "Esito", "Dettagli")
+    DEFAULT_CSS = """
+    AuditTab #filtro-tipo { width: 34; margin-left: 1; }
+    AuditTab #audit { max-height: 24; }
+    """
+
+    def compose(self) -> ComposeResult:
+        with Horizontal(classes="barra"):
+            yield Input(placeholder="cerca chi, soggetto o dettagli", id="filtro-audit")
+            yield Select([(label, kind) for kind, label in AUDIT_KINDS.items()], prompt="Tutti gli eventi",
+                         id="filtro-tipo")
+            yield Static("", id="audit-conteggio", classes="conteggio")
+        yield DataTable(id="audit", cursor_type="row", zebra_stripes=True)
+        yield Static("", id="audit-vuoto", classes="nota")
+
+    def activate(self, action: str | None = None, payload: Any = None) -> None:
+        if action and action in AUDIT_KINDS:
+            self.query_one("#filtro-tipo", Select).value = action
+        self.query_one("#filtro-audit", Input).focus()
+
+    @on(Input.Changed, "#filtro-audit")
+    @on(Select.Changed, "#filtro-tipo")
+    def _filter_changed(self, event: Input.Changed | Select.Changed) -> None:
+        event.stop()
+        self.reload()
+
+    @property
+    def kind(self) -> str | None:
+        value = self.query_one("#filtro-tipo", Select).value
+        return None if value is Select.NULL else str(value)
+
+    def reload(self) -> None:
+        ctx, kind, shown = self.app.ctx, self.kind, self.SHOWN
+        text = self.query_one("#filtro-audit", Input).value.strip()
+        self.run_job(lambda: audit.latest(ctx, limit=shown, kind=kind, text=text), self._show)
+
+    def _show(self, events_: list[audit.AuditView]) -> None:
+        table = self.query_one("#audit", DataTable)
+        table.clear(columns=True)
+        table.add_columns(*self.COLUMNS)
+        for event in events_:
+            table.add_row(
+                when(event.at, "%d/%m %H:%M:%S"),
+                event.kind,
+                event.actor,
+                event.subject,
+                event.outcome,
+                audit_details(event.details),
+            )
+        count = len(events_)
+        self.query_one("#audit-conteggio", Static).update(
+            f"{count} event{'o' if count == 1 else 'i'}" + (f" (gli ultimi {self.SHOWN})" if count >= self.SHOWN else "")
+        )
+        self.query_one("#audit-vuoto", Static).update("" if events_ else "Nessun evento con questi filtri.")
+
+
+# -- personas ------------------------------------------------------------------------------
+
+
+class PersonasTab(OperatorTab):
+    """Tab "Personas": the trainer's cheat-sheet, data/personas.md."""
+
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self.loaded = False
+
+    def compose(self) -> ComposeResult:
+        yield Static("Le personas demo e i rami del percorso che ciascuna mostra.", classes="nota")
+        yield Markdown("Caricamento…", id="personas-testo")
+
+    @property
+    def path(self) -> Path:
+        return self.app.settings.personas_file.with_name("personas.md")
+
+    def reload(self) -> None:
+        if self.loaded:
+            return
+        path = self.path
+
+        def read() -> str:
+            try:
+                return path.read_text(encoding="utf-8")
+            except OSError as error:
+                log.warning("personas cheat-sheet not readable: %s", error)
+                return f"Il file delle personas (`{path}`) non è disponibile."
+
+        self.run_job(read, self._show)
+
+    async def _show(self, text: str) -> None:
+        self.loaded = True
+        await self.query_one("#personas-testo", Markdown).update(text)
+
+    def activate(self, action: str | None = None, payload: Any = None) -> None:
+        self.reload()
+        self.query_one("#personas-testo", Markdown).focus()
+
+
+# -- trainer tools -------------------------------------------------------------------------
+
+TRAINER_NOTES = """\
+### Percorsi registrati (scenari)
+
+Un file TOML descrive i passi (`[[step]]`: `type`, `click`, `press`, `choose`, `otp`,
+`expect_step`, `expect_text`, `expect_outbox`…) e si esegue senza interfaccia:
+
+```
+areaclienti-tui scenario percorso.toml
+```
+
+### Il telefono del cliente
+
+In modalità chiosco (`areaclienti-tui --kiosk`) i messaggi non compaiono a schermo:
+in un altro terminale
+
+```
+areaclienti-tui outbox --follow
+```
+
+mostra SMS ed email (con il codice) man mano che partono.
+
+### Tra una dimostrazione e l'altra
+
+**Ripristina dati demo** (qui sopra, o dalla palette dei comandi, o da terminale con
+`areaclienti-tui reset-demo`) riporta il database allo stato iniziale.
+"""
+
+RESET_QUESTION = (
+    "[b]Ripristinare i dati demo?[/b]\n\n"
+    "Tutti i dati verranno cancellati: clienti, account, messaggi inviati, richieste di "
+    "assistenza e registro audit. Poi verranno ricaricate le personas demo, l'account di "
+    "Anna Conti e l'operatore demo. Il percorso del cliente riparte da 1A."
+)
+
+
+@dataclass(frozen=True)
+class ResetOutcome:
+    summary: str
+    operator_kept: bool
+
+
+def reset_demo_data(ctx: Context, operator: str) -> ResetOutcome:
+    """Reset the demo (blocking): the report, and whether the operator still exists afterwards."""
+    from sqlmodel import select
+
+    from areaclienti_tui.store.models import Operator
+
+    report = demo.reset(ctx, actor=operator)
+    with ctx.db.session() as session:
+        kept = session.exec(select(Operator.id).where(Operator.username == operator)).first() is not None
+    return ResetOutcome(report.summary(), kept)
+
+
+class TrainerTab(OperatorTab):
+    """Tab "Formatore": reset the demo data; how to play scenarios and follow the outbox."""
+
+    DEFAULT_CSS = """
+    TrainerTab #ripristino-esito { margin-top: 1; }
+    TrainerTab #note-formatore { margin-top: 1; }
+    """
+
+    def compose(self) -> ComposeResult:
+        yield Static(
+            "[b]Dati demo[/b]\nCancella tutti i dati e ricarica le personas demo: utile tra una "
+            "dimostrazione e l'altra. Chiede conferma."
+        )
+        yield actions(Button("Ripristina dati demo", id="ripristina-demo", variant="error"))
+        yield Static("", id="ripristino-esito")
+        yield Markdown(TRAINER_NOTES, id="note-formatore")
+
+    def activate(self, action: str | None = None, payload: Any = None) -> None:
+        self.query_one("#ripristina-demo", Button).focus()
+        if isinstance(payload, str):
+            self.query_one("#ripristino-esito", Static).update(payload)
+        if action == "reset":
+            self.ask_reset()
+
+    @on(Button.Pressed, "#ripristina-demo")
+    def ask_reset(self, event: Button.Pressed | None = None) -> None:
+        if event is not None:
+            event.stop()
+        self.app.push_screen(ConfirmModal(RESET_QUESTION, confirm_label="Ripristina"), self._answered)
+
+    def _answered(self, confirmed: bool | None) -> None:
+        if not confirmed:
+            self.query_one("#ripristino-esito", Static).update("Ripristino annullato: nessun dato è stato modificato.")
+            return
+        ctx, operator = self.app.ctx, self.operator or "operatore"
+        self.query_one("#ripristina-demo", Button).disabled = True
+        self.query_one("#ripristino-esito", Static).update("Ripristino dei dati demo in corso…")
+        self.run_job(lambda: reset_demo_data(ctx, operator), self._done, group="ripristino")
+
+    def job_failed(self, error: BaseException | None) -> None:
+        self.query_one("#ripristina-demo", Button).disabled = False
+        self.query_one("#ripristino-esito", Static).update("Il ripristino non è riuscito: riprova.")
+        super().job_failed(error)
+
+    def _done(self, outcome: ResetOutcome) -> None:
+        finish_demo_reset(self.app, outcome)
+
+
+def finish_demo_reset(app: AreaClientiApp, outcome: ResetOutcome) -> None:
+    """After a reset: the journey restarts at 1A, every outbox pane reloads, the home shows the result."""
+    text = f"Dati demo ripristinati: {outcome.summary}."
+    app.restart()
+    for screen in app.screen_stack:
+        for pane in screen.query(OutboxPane):
+            pane.reload()
+    if outcome.operator_kept and app.operator is not None:
+        app.push_screen(OperatorHomeScreen(initial="formatore", payload=text))
+    else:
+        sign_out_operator(app, reason="ripristino")
+        text += " Il tuo utente operatore non esiste più: accedi con l'operatore demo."
+    app.notify(text, title="Dati demo ripristinati")
+
+
 class OperatorHomeScreen(OperatorScreen):
     HEADING = "Strumenti dell'operatore"
 
@@ -494,19 +1196,41 @@ class OperatorHomeScreen(OperatorScreen):
     # (tab id, label, content): other tools add their tab here.
     TABS: ClassVar[list[tuple[str, str, type[OperatorTab]]]] = [
         ("coda", "Richieste di assistenza", AssistanceQueue),
+        ("anagrafe", "Anagrafe", RegistryTab),
+        ("account", "Account", AccountsTab),
+        ("audit", "Registro audit", AuditTab),
+        ("personas", "Personas", PersonasTab),
+        ("formatore", "Formatore", TrainerTab),
     ]
+
+    def __init__(self, initial: str | None = None, action: str | None = None, payload: Any = None) -> None:
+        super().__init__()
+        tab_ids = [tab_id for tab_id, _, _ in self.TABS]
+        self.initial = initial if initial in tab_ids else tab_ids[0]
+        self._opening: tuple[str, str | None, Any] | None = (self.initial, action, payload) if initial else None
 
     def compose_step(self) -> ComposeResult:
         with Horizontal(id="operatore-barra"):
             yield Static("", id="operatore-nome")
             yield Button("Esci dall'area operatore", id="operatore-esci", variant="error")
-        with TabbedContent(id="schede", initial=self.TABS[0][0]):
+        with TabbedContent(id="schede", initial=self.initial):
             for tab_id, label, content in self.TABS:
                 with TabPane(label, id=tab_id):
                     yield content(id=f"scheda-{tab_id}")
 
     def ready(self) -> None:
         self.query_one("#operatore-nome", Static).update(f"Operatore: [b]{escape(self.operator or '')}[/b]")
+        if self._opening is not None:
+            tab_id, action, payload = self._opening
+            self._opening = None
+            self.call_after_refresh(self.open_tool, tab_id, action, payload)
+
+    def open_tool(self, tab_id: str, action: str | None = None, payload: Any = None) -> None:
+        """Show a tab and let it focus its main control (or do `action`)."""
+        tabs = self.query_one("#schede", TabbedContent)
+        tabs.active = tab_id
+        tab = self.query_one(f"#scheda-{tab_id}", OperatorTab)
+        tab.activate(action, payload)
 
     def resumed(self) -> None:
         self.action_reload()
@@ -525,11 +1249,7 @@ class OperatorHomeScreen(OperatorScreen):
 
     @on(Button.Pressed, "#operatore-esci")
     def sign_out(self) -> None:
-        username = self.operator
-        if username is not None:
-            ctx = self.app.ctx
-            self.app.run_worker(lambda: record_operator_logout(ctx, username), thread=True, group="audit")
-        self.app.operator = None
+        sign_out_operator(self.app)
         self.leave_area()
         self.app.notify("Sei uscito dall'area operatore.", title="Area operatore")
 
@@ -806,3 +1526,246 @@ class RequestDetailScreen(OperatorScreen):
     def action_back(self) -> None:
         if not self.busy:
             self.app.pop_screen()
+
+
+# -- command palette ------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OperatorCommand:
+    title: str
+    help: str
+    tab: str | None  # tab of the operator home to open (None: no tab)
+    action: str | None = None  # what the tab should do once shown
+    kind: str = "tool"  # tool | login | logout
+
+
+OPERATOR_COMMANDS: tuple[OperatorCommand, ...] = (
+    OperatorCommand("Operatore: accedi", "Accesso all'area operatore con le credenziali di operatore", None,
+                    kind="login"),
+    OperatorCommand("Operatore: coda assistenza", "Le richieste di assistenza da esaminare (11A, 7B)", "coda"),
+    OperatorCommand("Operatore: cerca in anagrafe", "Cerca un cliente per nome, codice fiscale o recapito",
+                    "anagrafe"),
+    OperatorCommand("Operatore: account bloccati", "Account bloccati, blocchi recenti e sblocco", "account",
+                    "bloccati"),
+    OperatorCommand("Operatore: registro audit", "Ogni evento di sicurezza, dal più recente, con filtri", "audit"),
+    OperatorCommand("Operatore: personas", "Le personas demo e i rami del percorso che mostrano", "personas"),
+    OperatorCommand("Operatore: ripristina dati demo", "Cancella tutti i dati e ricarica la demo (chiede conferma)",
+                    "formatore", "reset"),
+    OperatorCommand("Operatore: esci", "Esce dall'area operatore", None, kind="logout"),
+)
+
+
+def run_operator_command(app: AreaClientiApp, command: OperatorCommand) -> None:
+    """Carry out a palette command; without a signed-in operator, the operator login comes first."""
+    if app.settings.kiosk:
+        return  # no way into the operator area from a kiosk's customer side
+    if app.screen.is_modal:
+        app.notify("Chiudi prima la finestra aperta.", title="Area operatore")
+        return
+    if command.kind == "logout":
+        if app.operator is None:
+            app.notify("Nessun operatore ha effettuato l'accesso.", title="Area operatore")
+            return
+        sign_out_operator(app)
+        leave_operator_area(app)
+        app.notify("Sei uscito dall'area operatore.", title="Area operatore")
+        return
+    if app.operator is None:
+        then = (command.tab, command.action) if command.kind == "tool" else None
+        if isinstance(app.screen, OperatorLoginScreen):
+            app.screen.then = then
+            app.screen.query_one("#operatore-username").focus()
+        else:
+            app.push_screen(OperatorLoginScreen(then=then))
+        return
+    if command.kind == "login":
+        app.notify(f"Hai già effettuato l'accesso come {app.operator}.", title="Area operatore")
+    home = next((s for s in reversed(app.screen_stack) if isinstance(s, OperatorHomeScreen)), None)
+    if home is None:
+        app.push_screen(OperatorHomeScreen(initial=command.tab or OperatorHomeScreen.TABS[0][0],
+                                           action=command.action))
+        return
+    while app.screen is not home:
+        app.pop_screen()
+    if command.tab is not None:
+        home.open_tool(command.tab, command.action)
+
+
+class OperatorCommands(Provider):
+    """Every operator action in the command palette (none at a kiosk)."""
+
+    def _commands(self) -> list[tuple[OperatorCommand, Callable[[], None]]]:
+        app = self.app
+        if getattr(getattr(app, "settings", None), "kiosk", False):
+            return []
+        return [(command, _bound(app, command)) for command in OPERATOR_COMMANDS]
+
+    async def discover(self) -> Hits:
+        for command, run in self._commands():
+            yield DiscoveryHit(command.title, run, help=command.help)
+
+    async def search(self, query: str) -> Hits:
+        matcher = self.matcher(query)
+        for command, run in self._commands():
+            score = matcher.match(command.title)
+            if score > 0:
+                yield Hit(score, matcher.highlight(command.title), run, text=command.title, help=command.help)
+
+
+def _bound(app: Any, command: OperatorCommand) -> Callable[[], None]:
+    def run() -> None:
+        run_operator_command(app, command)
+
+    return run
+
+
+# -- kiosk: leaving it takes an operator --------------------------------------------------
+
+
+class KioskUnlockModal(ModalScreen[tuple[str, str] | None]):
+    """At a kiosk, the quit key asks for an operator: then close the kiosk or open the area.
+
+    Dismisses with ("exit" | "operator" | "stay", operator username), or None when cancelled.
+    """
+
+    BINDINGS = [Binding("escape", "cancel", "Annulla")]
+    DEFAULT_CSS = """
+    KioskUnlockModal { align: center middle; }
+    KioskUnlockModal > Vertical {
+        width: 70; height: auto; border: thick $warning; background: $surface; padding: 1 2;
+    }
+    KioskUnlockModal Input { max-width: 100%; }
+    KioskUnlockModal Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
+    KioskUnlockModal Button { margin-left: 1; }
+    KioskUnlockModal #kiosk-scelta { height: auto; }
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.operator: str | None = None
+        self._login: Worker | None = None
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static("[b]Uscita dalla modalità chiosco[/b]\n\n"
+                         "Riservato agli operatori: accedi con le tue credenziali di operatore.",
+                         id="kiosk-titolo")
+            with Vertical(id="kiosk-credenziali"):
+                yield Field("Nome utente operatore", Input(id="kiosk-operatore"))
+                yield Field("Password", Input(password=True, id="kiosk-password"))
+                with Horizontal():
+                    yield Button("Annulla", id="kiosk-annulla")
+                    yield Button("Accedi", id="kiosk-accedi", variant="primary")
+            with Vertical(id="kiosk-scelta"):
+                yield Static("", id="kiosk-benvenuto")
+                with Horizontal():
+                    yield Button("Torna al chiosco", id="kiosk-resta")
+                    yield Button("Apri l'area operatore", id="kiosk-area-operatore", variant="primary")
+                    yield Button("Chiudi il chiosco", id="kiosk-esci", variant="error")
+
+    def on_mount(self) -> None:
+        self.query_one("#kiosk-scelta").display = False
+        self.query_one("#kiosk-operatore").focus()
+
+    @on(Input.Changed)
+    def _typed(self, event: Input.Changed) -> None:
+        field = self.query(f"#campo-{event.input.id}")
+        if field:
+            field.first(Field).set_error(None)
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#kiosk-accedi")
+    def submit(self) -> None:
+        if self._login is not None or self.operator is not None:
+            return
+        username = self.query_one("#kiosk-operatore", Input).value
+        password = self.query_one("#kiosk-password", Input).value
+        if not username.strip():
+            self._error("kiosk-operatore", "Inserisci il nome utente dell'operatore.")
+            return
+        if not password:
+            self._error("kiosk-password", "Inserisci la password.")
+            return
+        ctx = self.app.ctx  # type: ignore[attr-defined]
+        for button in self.query("#kiosk-credenziali Button"):
+            button.disabled = True
+        self._login = self.run_worker(
+            _attempt(lambda: auth.operator_login(ctx, username, password).username, LoginError),
+            thread=True, exclusive=True, exit_on_error=False, group="chiosco-accesso",
+        )
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if event.worker is not self._login or event.state not in (WorkerState.SUCCESS, WorkerState.ERROR):
+            return
+        self._login = None
+        for button in self.query("#kiosk-credenziali Button"):
+            button.disabled = False
+        if event.state == WorkerState.ERROR:
+            self.app.report_unexpected(event.worker.error)  # type: ignore[attr-defined]
+            return
+        result = event.worker.result
+        password = self.query_one("#kiosk-password", Input)
+        with password.prevent(Input.Changed):
+            password.value = ""
+        if isinstance(result, LoginError):
+            self._error("kiosk-password", result.message)
+            return
+        self.operator = result
+        self.query_one("#kiosk-credenziali").display = False
+        self.query_one("#kiosk-benvenuto", Static).update(
+            f"Operatore [b]{escape(result)}[/b]: puoi chiudere il chiosco, aprire l'area operatore "
+            "o tornare al chiosco."
+        )
+        self.query_one("#kiosk-scelta").display = True
+        self.query_one("#kiosk-resta").focus()
+
+    def _error(self, widget_id: str, message: str) -> None:
+        self.query_one(f"#campo-{widget_id}", Field).set_error(message)
+        self.query_one(f"#{widget_id}").focus()
+
+    def errors(self) -> dict[str, str]:
+        return {f.control.id or "": f.error for f in self.query(Field) if f.error}
+
+    @on(Button.Pressed, "#kiosk-esci")
+    def _exit(self) -> None:
+        if self.operator:
+            self.dismiss(("exit", self.operator))
+
+    @on(Button.Pressed, "#kiosk-area-operatore")
+    def _area(self) -> None:
+        if self.operator:
+            self.dismiss(("operator", self.operator))
+
+    @on(Button.Pressed, "#kiosk-resta")
+    def _stay(self) -> None:
+        if self.operator:
+            self.dismiss(("stay", self.operator))
+
+    @on(Button.Pressed, "#kiosk-annulla")
+    def action_cancel(self) -> None:
+        if self.operator:
+            self.dismiss(("stay", self.operator))
+        elif self._login is None:
+            self.dismiss(None)
+
+
+def kiosk_unlocked(app: AreaClientiApp, choice: tuple[str, str] | None) -> None:
+    """What the operator chose in the KioskUnlockModal."""
+    if choice is None:
+        return
+    what, username = choice
+    ctx = app.ctx
+    if what == "exit":
+        def close() -> None:
+            try:
+                record_kiosk_exit(ctx, username)
+            finally:
+                app.call_from_thread(app.exit)
+
+        app.run_worker(close, thread=True, group="chiosco-uscita", exit_on_error=False)
+    elif what == "operator":
+        app.operator = username
+        app.push_screen(OperatorHomeScreen())
+    else:
+        app.run_worker(lambda: record_operator_logout(ctx, username, motivo="chiosco"), thread=True, group="audit")

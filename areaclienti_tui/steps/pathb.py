@@ -15,7 +15,7 @@ from areaclienti_tui.services.codes import IssuedCode
 from areaclienti_tui.services.registration import PendingAccount
 from areaclienti_tui.services.privacy import load_notice
 from areaclienti_tui.steps.base import StepScreen, actions, form_error, panel
-from areaclienti_tui.steps.verification import AccountCreatedScreen, CodeEntryScreen, channel_words
+from areaclienti_tui.steps.verification import VerifyCodeScreen, channel_words
 from areaclienti_tui.widgets.field import Field
 
 FAQ_PAGE = "https://www.generali.it/assistenza/area-employee-benefits-salute-e-assistenza"
@@ -219,33 +219,8 @@ class ChooseContactScreen(StepScreen):
         self.app.go(NoContactScreen())
 
 
-class ContactCodeScreen(CodeEntryScreen):
+class ContactCodeScreen(VerifyCodeScreen):
     STEP = "4B"
-    HEADING = "Inserisci il codice di verifica"
-    INTRO = "Inserisci il codice e premi [b]Continua[/b] per concludere la creazione del tuo nuovo account."
-
-    def resend_job(self) -> IssuedCode:
-        journey = self.app.journey
-        assert journey.pending is not None and journey.code is not None
-        return registration.send_code(self.app.ctx, journey.pending, journey.code.flow_id)
-
-    def confirm_job(self, code: str) -> object:
-        journey = self.app.journey
-        assert journey.pending is not None and journey.code is not None
-        return registration.complete(self.app.ctx, journey.code.flow_id, code, journey.pending)
-
-    def confirmed(self, result: object) -> None:
-        pending = self.app.journey.pending
-        assert pending is not None
-        self.app.go(AccountCreatedScreen(pending.username.value, pending.username.display, step="4B"))
-
-    def refused(self, error: Exception) -> None:
-        if isinstance(error, registration.AlreadyRegistered):
-            from areaclienti_tui.steps.registration import AlreadyRegisteredScreen
-
-            self.app.go(AlreadyRegisteredScreen())
-            return
-        super().refused(error)
 
 
 class NoContactScreen(StepScreen):

@@ -9,10 +9,9 @@ from textual.app import ComposeResult
 from textual.widgets import Button, Checkbox, Input, Select, Static
 
 from areaclienti_tui.rules.errors import RuleError
-from areaclienti_tui.rules.password import MAX_LEN, validate_password
+from areaclienti_tui.rules.password import validate_password
 from areaclienti_tui.rules.personal import parse_birth_date, parse_sex
 from areaclienti_tui.rules.text import clean_person_name
-from areaclienti_tui.rules.username import parse_username
 from areaclienti_tui.services import registration
 from areaclienti_tui.services.passwords import hash_password
 from areaclienti_tui.services.privacy import load_notice
@@ -20,7 +19,7 @@ from areaclienti_tui.services.registration import PendingAccount, PersonalData
 from areaclienti_tui.steps.base import StepScreen, actions, panel
 from areaclienti_tui.widgets.field import Field
 from areaclienti_tui.widgets.modals import DocumentModal
-from areaclienti_tui.widgets.password_meter import PasswordMeter
+from areaclienti_tui.widgets.password_meter import PasswordMeter, password_fields
 
 SEX_OPTIONS = [("Maschio", "M"), ("Femmina", "F")]
 
@@ -105,10 +104,8 @@ class UsernameScreen(StepScreen):
     @on(Button.Pressed, "#continua")
     def submit(self) -> None:
         self.clear_errors()
-        try:
-            username = parse_username(self.value_of("username"), self.app.pec_domains)
-        except RuleError as error:
-            self.show_error("username", error.message)
+        username = self.read_username()
+        if username is None:
             return
 
         def done(taken: bool) -> None:
@@ -130,12 +127,7 @@ class PasswordScreen(StepScreen):
     )
 
     def compose_step(self) -> ComposeResult:
-        yield Field("Password", Input(self.recall("password"), password=True, id="password", max_length=MAX_LEN + 8))
-        yield PasswordMeter()
-        yield Field(
-            "Conferma password",
-            Input(self.recall("conferma-password"), password=True, id="conferma-password", max_length=MAX_LEN + 8),
-        )
+        yield from password_fields(self.recall("password"), self.recall("conferma-password"))
         yield panel(
             Static("Prima di registrarti leggi l'informativa sul trattamento dei dati personali."),
             Button("Leggi l'informativa privacy", id="informativa", variant="default"),

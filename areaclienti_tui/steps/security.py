@@ -15,8 +15,8 @@ from textual.widgets import Button, Input, OptionList, Static
 from textual.widgets.option_list import Option
 
 from areaclienti_tui.rules.errors import RuleError
-from areaclienti_tui.rules.password import MAX_LEN, validate_password
-from areaclienti_tui.rules.username import Username, parse_username
+from areaclienti_tui.rules.password import validate_password
+from areaclienti_tui.rules.username import Username
 from areaclienti_tui.services import codes, security
 from areaclienti_tui.services.auth import CustomerLogin
 from areaclienti_tui.services.codes import IssuedCode
@@ -24,7 +24,7 @@ from areaclienti_tui.services.passwords import hash_password
 from areaclienti_tui.steps.base import StepScreen, actions, panel
 from areaclienti_tui.steps.verification import CodeEntryScreen
 from areaclienti_tui.widgets.field import Field
-from areaclienti_tui.widgets.password_meter import PasswordMeter
+from areaclienti_tui.widgets.password_meter import PasswordMeter, password_fields
 
 PURPOSE_TEXT = {
     "accesso": "per completare l'accesso",
@@ -145,9 +145,7 @@ class NewPasswordScreen(StepScreen):
             self.STEP = "recupero-password"
 
     def compose_step(self) -> ComposeResult:
-        yield Field("Nuova password", Input(password=True, id="password", max_length=MAX_LEN + 8))
-        yield PasswordMeter()
-        yield Field("Conferma password", Input(password=True, id="conferma-password", max_length=MAX_LEN + 8))
+        yield from password_fields(label="Nuova password")
         yield actions(Button("Salva la password", id="continua", variant="primary"), Button("Indietro", id="indietro"))
 
     def on_mount(self) -> None:
@@ -217,10 +215,8 @@ class NewUsernameScreen(StepScreen):
     @on(Button.Pressed, "#continua")
     def submit(self) -> None:
         self.clear_errors()
-        try:
-            username = parse_username(self.value_of("username"), self.app.pec_domains)
-        except RuleError as error:
-            self.show_error("username", error.message)
+        username = self.read_username()
+        if username is None:
             return
         ctx, login = self.app.ctx, self.login
 

@@ -181,6 +181,8 @@ class CodeEntryScreen(ResendMixin):
 
 
 class VerifyCodeScreen(CodeEntryScreen):
+    """The registration code: 7A, and 4B on path B (same rules, same outcome)."""
+
     STEP = "7A"
     HEADING = "Inserisci il codice di verifica"
     INTRO = "Inserisci il codice e premi [b]Continua[/b] per concludere la creazione del tuo nuovo account."
@@ -196,7 +198,7 @@ class VerifyCodeScreen(CodeEntryScreen):
     def confirmed(self, result: object) -> None:
         pending = self.app.journey.pending
         assert pending is not None
-        self.app.go(AccountCreatedScreen(pending.username.value, pending.username.display))
+        self.app.go(AccountCreatedScreen(pending.username.value, pending.username.display, step=self.STEP))
 
     def refused(self, error: Exception) -> None:
         if isinstance(error, registration.AlreadyRegistered):

@@ -4,9 +4,24 @@ from __future__ import annotations
 
 from textual.app import ComposeResult
 from textual.containers import Vertical
-from textual.widgets import ProgressBar, Static
+from textual.widget import Widget
+from textual.widgets import Input, ProgressBar, Static
 
-from areaclienti_tui.rules.password import checklist, strength
+from areaclienti_tui.rules.password import MAX_LEN, checklist, strength
+from areaclienti_tui.widgets.field import Field
+
+
+def password_fields(password: str = "", confirm: str = "", *, label: str = "Password") -> list[Widget]:
+    """`#password`, the live meter and `#conferma-password`, as 5A shows them.
+
+    The inputs take a few characters more than the policy allows, so that a too
+    long password gets its message instead of being silently cut.
+    """
+    return [
+        Field(label, Input(password, password=True, id="password", max_length=MAX_LEN + 8)),
+        PasswordMeter(),
+        Field("Conferma password", Input(confirm, password=True, id="conferma-password", max_length=MAX_LEN + 8)),
+    ]
 
 
 class PasswordMeter(Vertical):

@@ -1,0 +1,213 @@
+"""The scenario runner (SPEC §5): every file in scenarios/ passes; broken ones
+fail with a message that names file, step, verb, expected and seen; invalid
+files are refused before anything runs."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+
+from areaclienti_tui import cli, scenario
+from areaclienti_tui.scenario import ScenarioError, Step
+
+ROOT = Path(__file__).resolve().parent.parent
+SCENARIOS = ROOT / "scenarios"
+BROKEN = Path(__file__).resolve().parent / "data" / "scenari-rotti"
+FILES = sorted(SCENARIOS.glob("*.toml"))
+
+
+def test_there_is_a_scenario_per_branch_of_the_guide():
+    names = [path.name for path in FILES]
+    assert len(names) >= 16, names
+    for path in FILES:
+        loaded = scenario.load(path)
+        assert loaded.description, f"{path.name} has no description"
+        assert loaded.customers == SCENARIOS / "clienti.csv"
+
+
+@pytest.mark.parametrize("path", FILES, ids=[path.stem for path in FILES])
+def test_scenario_passes(path: Path):
+    lines: list[str] = []
+    result = scenario.run_file(path, out=lines.append, timeout=60)
+    report = "\n".join(lines)
+    assert result.passed, report
+    assert lines[0].startswith(f"Scenario {path}")
+    assert lines[-1].startswith("  → superato:")
+    assert not any("✘" in line for line in lines), report
+
+
+# --- failures ------------------------------------------------------------------
+
+
+def test_broken_scenarios_fail_with_file_step_verb_expected_seen_and_errors():
+    """Two broken files in one run: each stops at its failing step, the run goes on."""
+    wrong_date = BROKEN / "data-inesistente.toml"
+    not_recognised = BROKEN / "atteso-6a-visto-1b.toml"
+    lines: list[str] = []
+    code = scenario.main([wrong_date, not_recognised], out=lines.append, timeout=3)
+    output = "\n".join(lines)
+    assert code == scenario.EXIT_FAILED, output
+
+    first = f"atteso 4A, visto 3A; errori: data-nascita: La data 31/02/1984 non esiste"
+    assert f"Scenario {wrong_date} — Scenario rotto: 3A con una data che non esiste" in lines
+    assert "  ✔ 8 click #continua" in lines
+    assert f"  ✘ 9 expect_step 4A — {first}" in lines
+    assert '  · 10 type #username "chiara.bellini@gmail.com" (saltato)' in lines
+    assert "  → fallito al passo 9" in output
+
+    second = "atteso 6A, visto 1B; errori: nessuno"
+    assert f"  ✘ 16 expect_step 6A — {second}" in lines
+    assert "  · 17 otp #otp (saltato)" in lines
+    assert "  · 18 click #continua (saltato)" in lines
+
+    # The summary repeats each failure with its file, then counts.
+    tail = lines[lines.index("Non superati:"):]
+    assert tail == [
+        "Non superati:",
+        f"  {wrong_date}: passo 9 expect_step 4A — {first}",
+        f"  {not_recognised}: passo 16 expect_step 6A — {second}",
+        "2 file: 0 superati, 2 falliti",
+    ]
+    assert "Traceback" not in output
+
+
+def test_invalid_file_exits_2_and_the_others_still_run():
+    invalid = BROKEN / "verbo-sconosciuto.toml"
+    good = SCENARIOS / "04-azienda.toml"
+    lines: list[str] = []
+    code = scenario.main([invalid, good], out=lines.append)
+    assert code == scenario.EXIT_INVALID
+    message = (
+        f"{invalid}: passo 2: verbo sconosciuto «clik» (verbi ammessi: type, click, press, choose, attach, "
+        "otp, expect_step, expect_text, expect_outbox, expect_error, advance)"
+    )
+    assert lines[:2] == [f"Scenario {invalid}", f"  ✘ file non valido: {message}"]
+    assert any(line.startswith("  → superato:") for line in lines), lines
+    assert lines[-2:] == [f"  {message}", "2 file: 1 superato, 0 falliti, 1 non valido"]
+
+
+def test_cli_runs_a_scenario_end_to_end(capsys, tmp_path):
+    path = SCENARIOS / "04-azienda.toml"
+    code = cli.main(["--data-dir", str(tmp_path), "scenario", str(path)])
+    out = capsys.readouterr().out
+    assert code == 0, out
+    assert f"Scenario {path} — 2A: Azienda" in out
+    assert "  ✔ 1 expect_step 1A" in out
+    assert '  ✔ 9 expect_text "partita IVA"' in out
+    assert re.search(r"→ superato: \d+ passi in [\d,]+ s", out)
+    assert out.rstrip().endswith("1 file: 1 superato, 0 falliti")
+
+
+def test_cli_reports_a_failing_and_an_invalid_file(capsys, tmp_path):
+    folder = tmp_path / "scenari"
+    folder.mkdir()
+    (folder / "a.toml").write_text('[[step]]\nexpect_step = "9Z"\n', encoding="utf-8")
+    (folder / "b.toml").write_text('[[step]]\ntype = "#nome"\n', encoding="utf-8")
+    code = cli.main(["--data-dir", str(tmp_path), "scenario", "--timeout", "1", str(folder)])
+    out = capsys.readouterr().out
+    assert code == 2, out
+    assert "  ✘ 1 expect_step 9Z — atteso 9Z, visto 1A; errori: nessuno" in out
+    assert f"{folder / 'b.toml'}: passo 1: «type» richiede anche «text»" in out
+    assert out.rstrip().endswith("2 file: 0 superati, 1 fallito, 1 non valido")
+
+
+def test_cli_missing_file_is_invalid(capsys, tmp_path):
+    missing = tmp_path / "non-esiste.toml"
+    assert cli.main(["--data-dir", str(tmp_path), "scenario", str(missing)]) == 2
+    assert f"{missing}: il file non esiste" in capsys.readouterr().out
+
+
+# --- checking the file before running it --------------------------------------------
+
+
+def _error(text: str) -> str:
+    with pytest.raises(ScenarioError) as caught:
+        scenario.parse(Path("prova.toml"), text)
+    return caught.value.message
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ('[[step]]\nclik = "#a"\n', "prova.toml: passo 1: verbo sconosciuto «clik»"),
+        ('[[step]]\nclick = "#a"\n[[step]]\ntype = "#nome"\n', "prova.toml: passo 2: «type» richiede anche «text»"),
+        ('[[step]]\nchoose = "#sesso"\n', "passo 1: «choose» richiede anche «option»"),
+        ('[[step]]\nattach = "#allega-fronte"\n', "passo 1: «attach» richiede anche «file»"),
+        ('[[step]]\ntype = "#nome"\ntext = 3\n', "passo 1: «text» deve essere un testo, non un numero"),
+        ('[[step]]\nclick = "#a"\ntext = "x"\n', "passo 1: «text» si usa solo con «type», non con «click»"),
+        ('[[step]]\nclick = "#a"\nexpect_step = "1A"\n', "passo 1: un passo ha un solo verbo"),
+        ("[[step]]\n", "passo 1: manca il verbo"),
+        ('[[step]]\nclick = "registrati"\n', 'passo 1: «click» vuole l\'id di un widget come "#nome"'),
+        ("[[step]]\nclick = 3\n", "passo 1: «click» vuole l'id di un widget come \"#nome\", non un numero"),
+        ('[[step]]\nadvance = "30"\n', "passo 1: «advance» vuole un numero di secondi, non un testo"),
+        ("[[step]]\nadvance = -5\n", "passo 1: «advance» vuole un numero di secondi maggiore di zero"),
+        ("[[step]]\nadvance = true\n", "passo 1: «advance» vuole un numero di secondi, non un valore vero/falso"),
+        ("[[step]]\npress = []\n", "passo 1: «press» vuole un tasto"),
+        ('[[step]]\nexpect_step = ""\n', "passo 1: «expect_step» vuole un testo non vuoto"),
+        ('[[step]]\nexpect_outbox = "sms"\n', "passo 1: «expect_outbox» vuole una tabella"),
+        ('[[step]]\nexpect_outbox = { canale = "sms" }\n', "passo 1: «expect_outbox» non conosce «canale»"),
+        ('[[step]]\nexpect_outbox = { channel = "fax" }\n', 'passo 1: «expect_outbox.channel» deve essere "sms" o "email"'),
+        ('click = "#a"\n', "prova.toml: chiave sconosciuta «click»"),
+        ('name = "x"\n', "prova.toml: nessun passo"),
+        ('size = [10, 10]\n[[step]]\nclick = "#a"\n', "prova.toml: «size» deve essere [colonne, righe]"),
+        ('customers = "manca.csv"\n[[step]]\nclick = "#a"\n', "prova.toml: il file dei clienti manca.csv non esiste"),
+        ('[[step]]\nclick = "#a\n', "prova.toml: TOML non valido alla riga 2, colonna"),
+    ],
+)
+def test_invalid_scenarios_are_refused_with_an_italian_message(text: str, message: str):
+    assert message in _error(text)
+
+
+def test_a_valid_file_is_parsed_into_steps(tmp_path):
+    (tmp_path / "c.csv").write_text("x", encoding="utf-8")
+    text = """
+name = "Prova"
+description = "Una prova"
+customers = "c.csv"
+size = [100, 40]
+
+[[step]]
+type = "#nome"
+text = "Mario"
+
+[[step]]
+press = ["tab", "enter"]
+
+[[step]]
+advance = 30
+
+[[step]]
+expect_outbox = { channel = "SMS", to = "3471234567" }
+"""
+    loaded = scenario.parse(tmp_path / "s.toml", text)
+    assert loaded.customers == tmp_path / "c.csv" and loaded.size == (100, 40)
+    assert [step.describe() for step in loaded.steps] == [
+        'type #nome "Mario"',
+        "press tab enter",
+        "advance 30 s",
+        "expect_outbox channel=sms to=3471234567",
+    ]
+    assert loaded.steps[0] == Step(1, "type", "#nome", "Mario")
+
+
+@pytest.mark.parametrize(
+    ("typed", "normal"),
+    [
+        ("3471234567", "+393471234567"),
+        ("+393471234567", "+393471234567"),
+        ("347 123 4567", "+393471234567"),
+        ("Mario.Rossi@Gmail.com", "mario.rossi@gmail.com"),
+    ],
+)
+def test_outbox_recipients_compare_as_stored(typed: str, normal: str):
+    assert scenario.normalise_recipient(typed) == normal
+
+
+def test_folders_mean_their_toml_files(tmp_path):
+    (tmp_path / "b.toml").write_text("", encoding="utf-8")
+    (tmp_path / "a.toml").write_text("", encoding="utf-8")
+    (tmp_path / "note.txt").write_text("", encoding="utf-8")
+    assert scenario.expand([tmp_path]) == [tmp_path / "a.toml", tmp_path / "b.toml"]
+    assert scenario.expand([str(tmp_path / "*.toml")]) == [tmp_path / "a.toml", tmp_path / "b.toml"]
