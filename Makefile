@@ -7,7 +7,7 @@ STAMP      := $(VENV)/.installed-stamp
 PYTEST_N   ?= 2
 
 .DEFAULT_GOAL := help
-.PHONY: help run test lint pg-start pg-stop wheel-check clean
+.PHONY: help run test lint pg-start pg-stop wheel-check clean browser-deps
 
 help: ## show this list
 	@echo "Area Clienti console: targets"
@@ -23,6 +23,10 @@ $(STAMP): pyproject.toml
 run: $(STAMP) ## open the console (.venv/bin/areaclienti-tui)
 	@$(BIN)/areaclienti-tui
 
+.PHONY: scenarios
+scenarios: $(STAMP) ## run the scenario files of scenarios/ (also part of make test)
+	@$(BIN)/areaclienti-tui scenario scenarios/
+
 lint: $(STAMP) ## check the import contracts (rules/services/store never import textual)
 	@out="$$($(BIN)/lint-imports --no-cache 2>&1)" || { echo "$$out"; exit 1; }; echo "import contracts kept"
 
@@ -32,12 +36,17 @@ pg-start: ## start the PostgreSQL test server (scripts/pg-test-server) and print
 pg-stop: ## stop the PostgreSQL test server
 	@scripts/pg-test-server stop
 
-test: $(STAMP) ## import contracts, PostgreSQL test server, whole suite with pytest -n 2, wheel check
+test: $(STAMP) browser-deps ## import contracts, PostgreSQL test server, whole suite with pytest -n 2, wheel check
 	@out="$$($(BIN)/lint-imports --no-cache 2>&1)" || { echo "$$out"; exit 1; }; echo "import contracts kept"
 	@url="$$(scripts/pg-test-server)" && \
 		echo "PostgreSQL for the tests: $$url" && \
-		AREACLIENTI_TEST_PG="$$url" $(BIN)/pytest -n $(PYTEST_N) -q -p no:cacheprovider
+		trap 'scripts/pg-test-server stop >/dev/null 2>&1 || true' EXIT && \
+		AREACLIENTI_TEST_PG="$$url" CI="$${CI:-1}" $(BIN)/pytest -n $(PYTEST_N) -q -p no:cacheprovider
 	@$(MAKE) --no-print-directory wheel-check
+
+# Debian's chromium for tests/test_browser.py; silent when /usr/bin/chromium is there.
+browser-deps: ## install the browser for the browser test (Debian chromium) if missing
+	@scripts/browser-deps
 
 # Builds the wheel, installs it in a throwaway venv under /tmp and runs it from
 # another folder: proves the data files travel inside the wheel (about 40 s).

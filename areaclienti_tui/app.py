@@ -137,6 +137,8 @@ class AreaClientiApp(App):
         return True
 
     def on_audit_updated(self, _message: AuditUpdated) -> None:
+        if not self.screen_stack:
+            return  # closing down
         for tab in self.screen.query(operator_area.OperatorTab):
             if tab.LIVE:
                 tab.reload()

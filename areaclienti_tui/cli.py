@@ -236,6 +236,36 @@ def build_parser() -> argparse.ArgumentParser:
         help="quanto attendere al massimo ciò che un passo si aspetta (predefinito: 20)",
     )
     # -- end scenario --
+
+    # -- screenshots (gallery) --
+    shots = commands.add_parser(
+        "screenshots",
+        parents=[common],
+        help="disegna ogni passo della guida in SVG, con un indice README.md",
+        description="Guida la console senza interfaccia attraverso ogni passo della guida (1A–11A, 1B–7B), "
+        "gli esiti e l'area operatore, su un database demo temporaneo e a una data fissa, e scrive "
+        "CARTELLA/<nn>-<passo>-<nome>.svg più CARTELLA/README.md (passo, schermata, testo della guida, "
+        "immagine). Toglie dalla cartella gli SVG che non ha scritto. Lo stesso codice dà sempre gli stessi "
+        "file: la galleria del progetto è in screens/ (areaclienti-tui screenshots screens).",
+    )
+    shots.add_argument("folder", metavar="CARTELLA", help="dove scrivere la galleria (creata se manca)")
+    shots.add_argument(
+        "--jobs", "-j", type=_positive_int, metavar="N",
+        help="processi in parallelo (predefinito: uno per CPU, al massimo 4)",
+    )
+    # -- end screenshots --
+
+    # -- reset-demo (trainer tools) --
+    reset = commands.add_parser(
+        "reset-demo",
+        parents=[common],
+        help="cancella tutti i dati e ricarica i dati demo",
+        description="Cancella tutti i dati del database (clienti, account, messaggi, richieste di assistenza, "
+        "registro audit, operatori) e ricarica le personas demo, l'account di Anna Conti e l'operatore demo. "
+        "Chiede conferma, salvo con --yes.",
+    )
+    reset.add_argument("--yes", "-y", action="store_true", help="non chiede conferma (per l'automazione)")
+    # -- end reset-demo --
     return parser
 
 
@@ -576,13 +606,78 @@ def _cmd_scenario(args: argparse.Namespace, settings: Settings, out: Console, er
     """Each file runs on its own temporary database: --db and --data-dir only place the log."""
     from areaclienti_tui import scenario
 
-    def line(text: str) -> None:
-        out.print(text, markup=False, highlight=False, soft_wrap=True)
-
-    return scenario.main(args.files, out=line, verbose=args.verbose, timeout=args.timeout)
+    # Lines go to stdout as it is now: Textual swaps sys.stdout while each app runs.
+    return scenario.main(args.files, out=scenario.stdout_lines(), verbose=args.verbose, timeout=args.timeout)
 
 
 # -- end scenario --
+
+
+# -- screenshots (gallery) --
+
+
+def _cmd_screenshots(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
+    """The gallery uses its own temporary database: --db and --data-dir only place the log."""
+    from contextlib import nullcontext
+
+    from areaclienti_tui import gallery
+
+    folder = Path(args.folder).expanduser()
+    if folder.exists() and not folder.is_dir():
+        raise CliError(f"{folder} non è una cartella", EXIT_INVALID)
+    started = time.monotonic()
+    with err.status("Disegno delle schermate…") if err.is_terminal else nullcontext():
+        try:
+            files = gallery.write_gallery(folder, jobs=args.jobs)
+        except gallery.GalleryError as error:
+            raise CliError(f"galleria non completata: {error}") from None
+    out.print(
+        f"{len(files) - 1} schermate e l'indice {folder / gallery.INDEX} scritti in {time.monotonic() - started:.0f} s.",
+        markup=False, highlight=False,
+    )
+    return EXIT_OK
+
+
+# -- end screenshots --
+
+
+# -- reset-demo (trainer tools) --
+
+RESET_WARNING = (
+    "Tutti i dati verranno cancellati (clienti, account, messaggi, richieste di assistenza, "
+    "registro audit, operatori) e sostituiti con i dati demo."
+)
+YES_ANSWERS = frozenset({"s", "si", "sì", "y", "yes"})
+
+
+def _cmd_reset_demo(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
+    from areaclienti_tui.services import demo
+
+    if not args.yes:
+        err.print(RESET_WARNING, markup=False, highlight=False)
+        try:
+            answer = err.input("Continuare? [s/N] ", markup=False)
+        except EOFError:
+            answer = ""
+        if answer.strip().lower() not in YES_ANSWERS:
+            err.print("Ripristino annullato: nessun dato è stato modificato.", markup=False, highlight=False)
+            return EXIT_FAILURE
+    ctx = _open(settings)
+    try:
+        report = demo.reset(ctx, actor="cli")
+    finally:
+        ctx.db.dispose()
+    log.info("demo reset: %s", report.summary())
+    out.print(f"Dati demo ripristinati: {report.summary()}.", markup=False, highlight=False, soft_wrap=True)
+    out.print(
+        f"Operatore demo: {demo.OPERATOR_USERNAME} / {demo.OPERATOR_PASSWORD} · "
+        f"account demo: {demo.REGISTERED_USERNAME} / {demo.REGISTERED_PASSWORD}",
+        markup=False, highlight=False, soft_wrap=True,
+    )
+    return EXIT_OK
+
+
+# -- end reset-demo --
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
@@ -598,6 +693,10 @@ def _dispatch(args: argparse.Namespace, settings: Settings, out: Console, err: C
         return _cmd_serve(args, settings, out, err)
     if args.command == "scenario":
         return _cmd_scenario(args, settings, out, err)
+    if args.command == "screenshots":
+        return _cmd_screenshots(args, settings, out, err)
+    if args.command == "reset-demo":
+        return _cmd_reset_demo(args, settings, out, err)
     raise CliError(f"comando sconosciuto: {args.command}", EXIT_INVALID)
 
 

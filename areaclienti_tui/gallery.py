@@ -13,6 +13,10 @@ at 02/03/2026 10:00 (Rome), one-time codes from a fixed list, a fixed device
 id, a 120×40 terminal, cursor blink off, no toasts, no mouse, the same order.
 A screenshot is taken only when two in a row come out identical.
 
+Each scene runs on its own copy of the demo database, so scenes can run at
+the same time: ``write_gallery(jobs=N)`` runs them in N child processes
+(``python -m areaclienti_tui.gallery SCENE …``); the files are the same.
+
 ``shots()`` is the index, in order. Shots of the same *scene* run in one app,
 in their order in the index: each shot's ``reach`` goes on from where the
 previous shot of its scene left the console; the first starts at 1A, after
@@ -24,18 +28,21 @@ operator home (``OperatorHomeScreen.TABS``) gets a shot without changes here.
 from __future__ import annotations
 
 import asyncio
-import multiprocessing
+import json
 import os
 import re
 import shutil
 import struct
+import subprocess
+import sys
 import tempfile
 import threading
 import zlib
 from collections.abc import Awaitable, Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -44,9 +51,10 @@ if TYPE_CHECKING:
 
     from areaclienti_tui.app import AreaClientiApp
     from areaclienti_tui.services.context import Context
+    from areaclienti_tui.settings import Settings
 
 SIZE = (120, 40)
-START = datetime(2026, 3, 2, 9, 0, tzinfo=timezone.utc)  # 10:00 in Rome
+START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # 10:00 in Rome
 DEVICE_ID = "0123456789abcdef" * 2
 CODES = ("482913", "736250", "159384", "604127", "271845", "918362", "345071", "850296", "523619", "067438")
 PASSWORD = "Girasole#Verde7"
@@ -163,8 +171,9 @@ class Stage:
         from textual.widgets import Input
 
         control = self.query(f"#{widget_id}", Input)
-        if focus:
+        if focus and self.app.focused is not control:
             control.focus()
+            await self.settle()  # the focus first: on focus an Input selects what it holds
         control.value = text
         control.cursor_position = len(text)
         await self.settle()
@@ -203,13 +212,18 @@ class Stage:
 
     async def picture(self) -> str:
         """The screen as SVG, once two pictures in a row are the same."""
-        from textual.widgets import Input
+        from textual.widgets import DataTable, Input
 
         previous = None
         for _ in range(20):
             await self.settle()
             for control in self.app.screen.query(Input):
                 control.cursor_blink = False  # the cursor stays drawn on the focused field
+            for table in self.app.screen.query(DataTable):
+                # A DataTable may keep cells drawn before it measured its columns (rows
+                # added and drawn before its idle pass): draw every table afresh.
+                table._clear_caches()
+                table.refresh()
             await self.pilot.wait_for_scheduled_animations()
             await self.pilot.pause()
             svg = self.app.export_screenshot(title=self.app.title, simplify=True)
@@ -593,6 +607,7 @@ async def request_detail(s: Stage) -> None:
     await s.key("enter")
     await s.on_screen(RequestDetailScreen)
     await s.until(lambda: s.app.screen.detail is not None and s.app.screen.query(".documento"), "la richiesta")
+    s.query("#journey").scroll_home(animate=False)  # the focused Approva button is at the bottom
 
 
 async def request_documents(s: Stage) -> None:
@@ -608,9 +623,15 @@ def operator_tab(tab_id: str) -> Reach:
         if not isinstance(s.app.screen, OperatorHomeScreen):
             await s.key("escape")
             await s.on_screen(OperatorHomeScreen)
-        s.query("#schede", TabbedContent).active = tab_id
+        home = s.app.screen
+        home.open_tool(tab_id)  # as the command palette does: the tab, with its main control focused
         await s.until(lambda: s.query("#schede", TabbedContent).active == tab_id, f"la scheda {tab_id}")
+        action = OPERATOR_TAB_ACTIONS.get(tab_id)
+        if action is not None:
+            await action(s)
         await s.settle()
+        if s.query("#schede", TabbedContent).active != tab_id:
+            raise GalleryError(f"la scheda {tab_id} non è rimasta aperta")
 
     return reach
 
@@ -632,19 +653,26 @@ SCENES = {
     )
 }
 
-OPERATOR_GUIDE = "Area operatore (SPEC §3)"
 # What each operator tab is for, by tab id; a tab not listed here is described by its label.
 OPERATOR_TABS = {
-    "coda": "richieste di assistenza arrivate da 11A e 7B: si aprono, si approvano o si respingono con un motivo.",
-    "anagrafe": "ricerca dei clienti per nome, codice fiscale o recapito; polizze, recapiti e stato dell'account.",
-    "anagrafica": "ricerca dei clienti per nome, codice fiscale o recapito; polizze, recapiti e stato dell'account.",
-    "registro": "ricerca dei clienti per nome, codice fiscale o recapito; polizze, recapiti e stato dell'account.",
-    "account": "account dei clienti: sblocco di un account bloccato dai tentativi errati.",
-    "accounts": "account dei clienti: sblocco di un account bloccato dai tentativi errati.",
-    "audit": "registro di audit: ogni evento di sicurezza, con chi l'ha compiuto.",
-    "personas": "personas demo per i formatori, ripristino dei dati demo e riproduzione degli scenari.",
-    "formatore": "personas demo per i formatori, ripristino dei dati demo e riproduzione degli scenari.",
+    "coda": "le richieste di assistenza arrivate da 11A e 7B: si aprono, si approvano o si respingono con un motivo.",
+    "anagrafe": "ricerca dei clienti per nome, codice fiscale o recapito, con polizze, recapiti e stato dell'account.",
+    "account": "gli account dei clienti: sblocco di un account bloccato dai tentativi errati.",
+    "registro-audit": "il registro di audit: ogni evento di sicurezza, con chi l'ha compiuto.",
+    "personas": "le personas demo per i formatori: chi digitare per arrivare a ogni ramo del percorso.",
+    "formatore": "gli strumenti del formatore: ripristino dei dati demo e percorsi registrati (scenari).",
 }
+
+
+async def registry_search(s: Stage) -> None:
+    """The registry tab with a search done: the two Luca Ferrari, the first one's card open."""
+    await s.fill("ricerca-anagrafe", "Ferrari")
+    await s.press("cerca-anagrafe")
+    await s.until(lambda: s.query("#scheda-cliente").display, "la scheda del cliente")
+
+
+# What a tab's picture shows beyond the tab just opened, by tab id.
+OPERATOR_TAB_ACTIONS: dict[str, Reach] = {"anagrafe": registry_search}
 
 
 def shots() -> list[Shot]:
@@ -813,8 +841,8 @@ def card_pdf() -> bytes:
     objects = [
         b"<< /Type /Catalog /Pages 2 0 R >>",
         b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
-        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 420 260] /Resources << /Font << /F1 4 0 R >> >> "
-        b"/Contents 5 0 R >>",
+        (b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 420 260] /Resources << /Font << /F1 4 0 R >> >> "
+         b"/Contents 5 0 R >>"),
         b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
         b"<< /Length %d >>\nstream\n" % len(text) + text + b"\nendstream",
     ]
@@ -853,7 +881,7 @@ def fixed_codes() -> Iterator[None]:
 # -- running -------------------------------------------------------------------------------
 
 
-def _settings(folder: Path):  # noqa: ANN202
+def _settings(folder: Path) -> Settings:
     """Settings that ignore the AREACLIENTI_* environment for everything a picture shows."""
     from areaclienti_tui.paths import data_file
     from areaclienti_tui.settings import Settings
@@ -931,20 +959,24 @@ def default_jobs() -> int:
     return max(1, min(cpus, 4))
 
 
-def _scene_job(job: tuple[str, str, str]) -> dict[str, str]:
-    """One scene in a process of its own (the shots are rebuilt there: closures do not travel)."""
-    name, template, workdir = job
-    scene_shots = [shot for shot in shots() if shot.scene == name]
-    try:
-        return asyncio.run(_run_scene(SCENES[name], scene_shots, Path(template), Path(workdir)))
-    except GalleryError:
-        raise
-    except Exception as error:  # noqa: BLE001 - what reaches the parent must pickle
-        raise GalleryError(f"scena {name}: {type(error).__name__}: {error}") from None
+def _scene_process(name: str, template: Path, workdir: Path) -> dict[str, str]:
+    """Run one scene in a fresh Python process (``python -m areaclienti_tui.gallery``)."""
+    result = workdir / f"{name}.json"
+    command = [sys.executable, "-m", "areaclienti_tui.gallery", name, str(template), str(workdir), str(result)]
+    done = subprocess.run(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                          text=True, errors="replace", check=False)
+    if done.returncode != 0:
+        tail = "\n".join(done.stderr.strip().splitlines()[-15:])
+        raise GalleryError(f"scena {name}: il processo è uscito con il codice {done.returncode}\n{tail}")
+    return json.loads(result.read_text(encoding="utf-8"))
 
 
 def capture(jobs: int = 1) -> list[tuple[Shot, str]]:
-    """Every shot of ``shots()`` as (shot, SVG), in index order; scenes run in `jobs` processes."""
+    """Every shot of ``shots()`` as (shot, SVG), in index order.
+
+    With ``jobs`` > 1 the scenes run in that many child processes at once;
+    the pictures are the same either way.
+    """
     table = shots()
     keys = [shot.slug + "@" + shot.step for shot in table]
     if len(set(keys)) != len(keys):
@@ -962,12 +994,10 @@ def capture(jobs: int = 1) -> list[tuple[Shot, str]]:
             for name, scene_shots in by_scene.items():
                 pictures |= asyncio.run(_run_scene(SCENES[name], scene_shots, template, workdir))
         else:
-            # Longest scenes first, so that the last process to finish starts early.
+            # Longest scenes first, so that the last one to finish starts early.
             order = sorted(by_scene, key=lambda name: -len(by_scene[name]))
-            work = [(name, str(template), str(workdir)) for name in order]
-            context = multiprocessing.get_context("spawn")  # no fork of a process with threads
-            with context.Pool(min(jobs, len(work))) as pool:
-                for result in pool.imap_unordered(_scene_job, work):
+            with ThreadPoolExecutor(min(jobs, len(order))) as pool:
+                for result in pool.map(lambda name: _scene_process(name, template, workdir), order):
                     pictures |= result
     return [(shot, pictures[key]) for shot, key in zip(table, keys)]
 
@@ -1028,3 +1058,16 @@ def _write_if_changed(path: Path, text: str) -> None:
     data = text.encode("utf-8")
     if not path.exists() or path.read_bytes() != data:
         path.write_bytes(data)
+
+
+def _scene_main(argv: list[str]) -> int:
+    """``python -m areaclienti_tui.gallery SCENE TEMPLATE WORKDIR RESULT.json``: one scene, for capture()."""
+    name, template, workdir, result = argv
+    scene_shots = [shot for shot in shots() if shot.scene == name]
+    pictures = asyncio.run(_run_scene(SCENES[name], scene_shots, Path(template), Path(workdir)))
+    Path(result).write_text(json.dumps(pictures), encoding="utf-8")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(_scene_main(sys.argv[1:]))

@@ -30,6 +30,7 @@ import asyncio
 import glob
 import logging
 import re
+import sys
 import tempfile
 import time
 import tomllib
@@ -62,6 +63,7 @@ WIDGET_ID = re.compile(r"#[A-Za-z_][A-Za-z0-9_-]*")
 POLL_SECONDS = 0.05
 SETTLE_ROUNDS = 50
 CLICK_TRIES = 3
+NOTIFICATION_SECONDS = 20.0
 
 EXIT_OK = 0
 EXIT_FAILED = 1
@@ -305,9 +307,13 @@ def _plain(value: object) -> str:
 
 
 def _shown(widget, screen) -> bool:  # noqa: ANN001
+    """Displayed with all its ancestors, and visible (visibility is inherited unless
+    a widget sets its own, as notifications do inside their hidden rack)."""
+    if not widget.visible:
+        return False
     node = widget
     while node is not None and node is not screen:
-        if not node.display or not node.visible:
+        if not node.display:
             return False
         node = node.parent
     return True
@@ -485,14 +491,16 @@ class _Player:
         """
         from textual.worker import WorkerCancelled, WorkerFailed, WorkerState
 
+        deadline = time.monotonic() + self.timeout
         for _ in range(SETTLE_ROUNDS):
             try:
-                async with asyncio.timeout(self.timeout):
+                async with asyncio.timeout(max(0.1, deadline - time.monotonic())):
                     await self.app.workers.wait_for_complete()
             except (WorkerCancelled, WorkerFailed, TimeoutError):
                 pass
             await self.pilot.pause()
-            if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in self.app.workers):
+            busy = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in self.app.workers)
+            if not busy or time.monotonic() >= deadline:
                 return
 
     async def wait_for(self, condition: Callable[[], bool], timeout: float | None = None) -> bool:
@@ -531,7 +539,7 @@ class _Player:
             return (
                 widget is not None
                 and _shown(widget, self.app.screen)
-                and not (enabled and widget.disabled)
+                and not (enabled and widget.is_disabled)
             )
 
         if await self.wait_for(ready):
@@ -570,6 +578,8 @@ class _Player:
     # -- verbs -----------------------------------------------------------------
 
     async def play(self, step: Step) -> None:
+        if not self.app.is_running:
+            raise StepFailed("la console aperta", "la console chiusa da un passo precedente")
         handler = getattr(self, f"do_{step.verb}")
         await handler(step)
 
@@ -583,7 +593,8 @@ class _Player:
             raise StepFailed(f"un campo di testo {selector}", f"un {type(widget).__name__} (per le scelte usa choose)")
         await self.click_widget(widget, selector)
         await self.focus(widget, selector)
-        await self.pilot.press("end", *(["backspace"] * len(widget.value)))
+        if widget.value:
+            await self.pilot.press("home", "ctrl+k")  # the Input's own "delete all to the right"
         if text:
             await self.pilot.press(*text)
         await self.settle()
@@ -816,6 +827,10 @@ async def play(
                     raise ScenarioError(scenario.path, f"il file dei clienti {scenario.customers.name} ha righe errate: {rows}")
             app = AreaClientiApp(ctx)
             app.raise_unexpected = False
+            # Notifications stay up longer than for a person (5 s), so that a loaded
+            # machine can still read them with expect_text; a click that lands on one
+            # dismisses it and is tried again.
+            app.NOTIFICATION_TIMEOUT = NOTIFICATION_SECONDS  # type: ignore[misc]
             async with app.run_test(headless=True, size=scenario.size, notifications=True) as pilot:
                 player = _Player(scenario, pilot, clock, timeout)
                 shown_6b = app.report_unexpected
@@ -881,11 +896,12 @@ def _show_screen(app, out: Callable[[str], None]) -> None:  # noqa: ANN001
 def run_file(
     path: Path,
     *,
-    out: Callable[[str], None] = print,
+    out: Callable[[str], None] | None = None,
     verbose: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> FileResult:
     """Load and run one scenario file, printing its header and one line per step."""
+    out = out or stdout_lines()
     started = time.monotonic()
     try:
         scenario = load(path)
@@ -922,6 +938,18 @@ def run_file(
     return result
 
 
+def stdout_lines() -> Callable[[str], None]:
+    """Print lines to the standard output as it is now: while an app runs, Textual
+    swaps ``sys.stdout`` for its own capture, which must not swallow the report."""
+    stream = sys.stdout
+
+    def out(line: str) -> None:
+        stream.write(line + "\n")
+        stream.flush()
+
+    return out
+
+
 def _count(number: int, singular: str, plural: str) -> str:
     return f"{number} {singular if number == 1 else plural}"
 
@@ -940,11 +968,12 @@ def summary(results: Sequence[FileResult]) -> str:
 def run(
     arguments: Iterable[str | Path],
     *,
-    out: Callable[[str], None] = print,
+    out: Callable[[str], None] | None = None,
     verbose: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> tuple[int, list[FileResult]]:
     """Run every file (folders: their ``*.toml``); the exit code and each file's result."""
+    out = out or stdout_lines()
     paths = expand(arguments)
     results: list[FileResult] = []
     for index, path in enumerate(paths):
@@ -966,7 +995,7 @@ def run(
 def main(
     arguments: Iterable[str | Path],
     *,
-    out: Callable[[str], None] = print,
+    out: Callable[[str], None] | None = None,
     verbose: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> int:

@@ -50,7 +50,7 @@ def test_broken_scenarios_fail_with_file_step_verb_expected_seen_and_errors():
     output = "\n".join(lines)
     assert code == scenario.EXIT_FAILED, output
 
-    first = f"atteso 4A, visto 3A; errori: data-nascita: La data 31/02/1984 non esiste"
+    first = "atteso 4A, visto 3A; errori: data-nascita: La data 31/02/1984 non esiste"
     assert f"Scenario {wrong_date} — Scenario rotto: 3A con una data che non esiste" in lines
     assert "  ✔ 8 click #continua" in lines
     assert f"  ✘ 9 expect_step 4A — {first}" in lines
@@ -86,6 +86,39 @@ def test_invalid_file_exits_2_and_the_others_still_run():
     assert lines[:2] == [f"Scenario {invalid}", f"  ✘ file non valido: {message}"]
     assert any(line.startswith("  → superato:") for line in lines), lines
     assert lines[-2:] == [f"  {message}", "2 file: 1 superato, 0 falliti, 1 non valido"]
+
+
+def test_an_unexpected_error_shows_6b_and_fails_its_step(tmp_path, monkeypatch):
+    from areaclienti_tui.app import AreaClientiApp
+
+    def broken(self) -> None:  # noqa: ANN001
+        raise RuntimeError("guasto di prova")
+
+    monkeypatch.setattr(AreaClientiApp, "start_registration", broken)
+    path = tmp_path / "guasto.toml"
+    path.write_text('[[step]]\nclick = "#registrati"\n\n[[step]]\nexpect_step = "2A"\n', encoding="utf-8")
+    lines: list[str] = []
+    assert scenario.main([path], out=lines.append, timeout=3) == scenario.EXIT_FAILED
+    assert lines[1:3] == [
+        (
+            "  ✘ 1 click #registrati — errore imprevisto nell'app (RuntimeError: guasto di prova), "
+            "mostrata la pagina 6B; errori: nessuno"
+        ),
+        "  · 2 expect_step 2A (saltato)",
+    ]
+    assert "Traceback" not in "\n".join(lines)
+
+
+def test_a_step_after_the_console_closed_fails(tmp_path):
+    path = tmp_path / "esci.toml"
+    path.write_text('[[step]]\npress = "ctrl+q"\n\n[[step]]\nclick = "#registrati"\n', encoding="utf-8")
+    lines: list[str] = []
+    assert scenario.main([path], out=lines.append, timeout=3) == scenario.EXIT_FAILED
+    expected = (
+        "  ✘ 2 click #registrati — atteso la console aperta, visto la console chiusa da un passo precedente; "
+        "errori: nessuno"
+    )
+    assert expected in lines
 
 
 def test_cli_runs_a_scenario_end_to_end(capsys, tmp_path):

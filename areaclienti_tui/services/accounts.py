@@ -13,7 +13,7 @@ from areaclienti_tui.clock import as_utc
 from areaclienti_tui.rules.text import normalize_name
 from areaclienti_tui.services import audit, auth
 from areaclienti_tui.services.context import Context
-from areaclienti_tui.services.registry import LIKE_ESCAPE, like_literal, is_locked
+from areaclienti_tui.services.registry import LIKE_ESCAPE, is_locked, like_literal
 from areaclienti_tui.store.models import Account, AuditEvent, Customer
 
 UNLOCK_AUDIT_KIND = "account_sbloccato"

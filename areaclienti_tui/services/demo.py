@@ -50,10 +50,15 @@ def seed(ctx: Context) -> importer.ImportReport:
 
 
 def reset(ctx: Context, *, actor: str) -> importer.ImportReport:
-    """Empty every table (the schema stays) and load the demo data again."""
+    """Empty every table (the schema stays), drop the uploaded documents, load the demo again."""
     with ctx.db.transaction() as session:
         for table in reversed(SQLModel.metadata.sorted_tables):
             session.exec(delete(table))
+    documents = ctx.settings.documents_dir
+    if documents.is_dir():
+        for stored in documents.iterdir():
+            if stored.is_file() and not stored.is_symlink():
+                stored.unlink()
     report = seed(ctx)
     with ctx.db.transaction() as session:
         audit.record(ctx, session, "demo_ripristinata", actor=actor)

@@ -18,14 +18,24 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from areaclienti_tui.clock import as_utc
-from areaclienti_tui.rules.codice_fiscale import base_codice_fiscale, canonical_codice_fiscale
+from areaclienti_tui.rules.codice_fiscale import (
+    base_codice_fiscale,
+    canonical_codice_fiscale,
+)
 from areaclienti_tui.rules.errors import RuleError
 from areaclienti_tui.rules.text import normalize_name
 from areaclienti_tui.rules.username import normalize_contact
 from areaclienti_tui.services import audit
 from areaclienti_tui.services.context import Context
 from areaclienti_tui.services.customers import ContactView, PolicyView
-from areaclienti_tui.store.models import Account, AssistanceRequest, Contact, Customer, Policy, TrustedDevice
+from areaclienti_tui.store.models import (
+    Account,
+    AssistanceRequest,
+    Contact,
+    Customer,
+    Policy,
+    TrustedDevice,
+)
 
 MIN_QUERY = 2
 MIN_MOBILE_DIGITS = 4
@@ -212,16 +222,21 @@ def _ids_by_contact(session: Session, text: str, cap: int) -> list[int]:
 
 
 def _rank(customer: Customer, tokens: list[str], matched_by: set[str]) -> tuple:
-    joined = "".join(tokens)
-    if BY_CF in matched_by or BY_CONTACT in matched_by:
-        closeness = 0
-    elif joined in (customer.nome_norm + customer.cognome_norm, customer.cognome_norm + customer.nome_norm):
-        closeness = 0
-    elif all(token in (customer.nome_norm, customer.cognome_norm) for token in tokens):
-        closeness = 1
-    else:
-        closeness = 2
-    return (closeness, customer.cognome_norm, customer.nome_norm, customer.id or 0)
+    """Codice fiscale first, then the whole name, then names holding the words, then contacts."""
+    closeness = [3]
+    if BY_CF in matched_by:
+        closeness.append(0)
+    if BY_NAME in matched_by:
+        joined = "".join(tokens)
+        if joined in (customer.nome_norm + customer.cognome_norm, customer.cognome_norm + customer.nome_norm):
+            closeness.append(0)
+        elif all(token in (customer.nome_norm, customer.cognome_norm) for token in tokens):
+            closeness.append(1)
+        else:
+            closeness.append(2)
+    if BY_CONTACT in matched_by:
+        closeness.append(2)
+    return (min(closeness), customer.cognome_norm, customer.nome_norm, customer.id or 0)
 
 
 def search(ctx: Context, text: str, limit: int = 50, *, operator: str | None = None) -> list[CustomerSummary]:
@@ -290,7 +305,7 @@ def is_locked(locked_until: datetime | None, now: datetime) -> bool:
 # -- one customer ------------------------------------------------------------------------
 
 
-def _count(session: Session, query) -> int:  # noqa: ANN001
+def _count(session: Session, query) -> int:
     return int(session.exec(query).one() or 0)
 
 

@@ -26,11 +26,11 @@ from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widget import Widget
-from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.widgets import (
     Button,
     Checkbox,
@@ -45,14 +45,14 @@ from textual.widgets import (
 )
 from textual.worker import Worker, WorkerState
 
+from areaclienti_tui.clock import as_utc
+from areaclienti_tui.rules.username import Username
 from areaclienti_tui.services import accounts, assistance, audit, auth, demo, registry
 from areaclienti_tui.services.accounts import AccountError
 from areaclienti_tui.services.assistance import AssistanceError
-from areaclienti_tui.services.registry import RegistryError
 from areaclienti_tui.services.auth import LoginError
-from areaclienti_tui.clock import as_utc
-from areaclienti_tui.rules.username import Username
 from areaclienti_tui.services.documents import KIND_WORDS, human_size
+from areaclienti_tui.services.registry import RegistryError
 from areaclienti_tui.steps.base import StepScreen, actions, form_error, panel
 from areaclienti_tui.widgets.field import Field
 from areaclienti_tui.widgets.modals import ConfirmModal
@@ -179,7 +179,7 @@ def prepare_preview(document: assistance.DocumentView, documents_dir: Path, *, p
             return Preview(excerpt=pdf_excerpt(path))
         if document.mime.startswith("image/"):
             return Preview(picture=half_block_preview(path) if picture else None)
-    except Exception:  # noqa: BLE001 - a damaged file must not stop the review
+    except Exception:
         log.warning("preview of document %s failed", document.id, exc_info=True)
         return Preview(problem="Anteprima non disponibile: il file non si può leggere.")
     return Preview()
@@ -634,7 +634,7 @@ class RegistryTab(OperatorTab):
     HINT = ("Cerca per nome e cognome (in qualsiasi ordine), codice fiscale (anche solo l'inizio) "
             "o recapito (email o cellulare, anche in parte).")
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.results: list[registry.CustomerSummary] = []
         self.detail: registry.CustomerDetail | None = None
@@ -825,7 +825,7 @@ class AccountsTab(OperatorTab):
     LOCKOUT_COLUMNS: ClassVar[tuple[str, ...]] = ("Quando", "Chi", "Tipo", "Blocco")
     LOCKOUTS_SHOWN = 20
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.accounts: dict[int, accounts.AccountSummary] = {}
 
@@ -834,7 +834,7 @@ class AccountsTab(OperatorTab):
             yield Input(placeholder="filtra per nome utente, nome o codice fiscale", id="filtro-account")
             yield Checkbox("Solo bloccati", id="solo-bloccati")
             yield Static("", id="account-conteggio", classes="conteggio")
-        yield DataTable(id="account", cursor_type="row", zebra_stripes=True)
+        yield DataTable(id="elenco-account", cursor_type="row", zebra_stripes=True)
         yield Static("", id="account-vuoto", classes="nota")
         yield actions(Button("Sblocca account", id="sblocca-account", variant="warning"))
         yield Static("Blocchi recenti (dal registro audit)", classes="sottotitolo")
@@ -846,7 +846,7 @@ class AccountsTab(OperatorTab):
             checkbox = self.query_one("#solo-bloccati", Checkbox)
             if not checkbox.value:
                 checkbox.value = True  # its Changed message reloads
-        self.query_one("#account", DataTable).focus()
+        self.query_one("#elenco-account", DataTable).focus()
 
     @on(Input.Changed, "#filtro-account")
     @on(Checkbox.Changed, "#solo-bloccati")
@@ -867,7 +867,7 @@ class AccountsTab(OperatorTab):
 
     def _show(self, listed: list[accounts.AccountSummary], recent: list[accounts.Lockout], *, only_locked: bool) -> None:
         self.accounts = {a.id: a for a in listed}
-        table = self.query_one("#account", DataTable)
+        table = self.query_one("#elenco-account", DataTable)
         previous = AssistanceQueue._highlighted_key(table)
         table.clear(columns=True)
         table.add_columns(*self.COLUMNS)
@@ -904,7 +904,7 @@ class AccountsTab(OperatorTab):
         self.query_one("#blocchi-vuoto", Static).update("" if recent else "Nessun blocco registrato.")
 
     def selected(self) -> accounts.AccountSummary | None:
-        key = AssistanceQueue._highlighted_key(self.query_one("#account", DataTable))
+        key = AssistanceQueue._highlighted_key(self.query_one("#elenco-account", DataTable))
         return self.accounts.get(int(key.value)) if key is not None and key.value is not None else None
 
     @on(Button.Pressed, "#sblocca-account")
@@ -967,7 +967,7 @@ class AuditTab(OperatorTab):
 
     LIVE = True
     SHOWN = 200
-    COLUMNS: ClassVar[tuple[str, ...]] = ("Quando", "Evento", "Chi", "Soggetto", "Esito", "Dettagli")
+    COLUMNS: ClassVar[tuple[str, ...]] = ("Quando", "Evento", "Esito", "Chi", "Soggetto", "Dettagli")
     DEFAULT_CSS = """
     AuditTab #filtro-tipo { width: 34; margin-left: 1; }
     AuditTab #audit { max-height: 24; }
@@ -1011,9 +1011,9 @@ class AuditTab(OperatorTab):
             table.add_row(
                 when(event.at, "%d/%m %H:%M:%S"),
                 event.kind,
+                event.outcome,
                 event.actor,
                 event.subject,
-                event.outcome,
                 audit_details(event.details),
             )
         count = len(events_)
@@ -1029,7 +1029,7 @@ class AuditTab(OperatorTab):
 class PersonasTab(OperatorTab):
     """Tab "Personas": the trainer's cheat-sheet, data/personas.md."""
 
-    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+    def __init__(self, *, id: str | None = None) -> None:
         super().__init__(id=id)
         self.loaded = False
 
@@ -1198,7 +1198,7 @@ class OperatorHomeScreen(OperatorScreen):
         ("coda", "Richieste di assistenza", AssistanceQueue),
         ("anagrafe", "Anagrafe", RegistryTab),
         ("account", "Account", AccountsTab),
-        ("audit", "Registro audit", AuditTab),
+        ("registro-audit", "Registro audit", AuditTab),
         ("personas", "Personas", PersonasTab),
         ("formatore", "Formatore", TrainerTab),
     ]
@@ -1548,7 +1548,8 @@ OPERATOR_COMMANDS: tuple[OperatorCommand, ...] = (
                     "anagrafe"),
     OperatorCommand("Operatore: account bloccati", "Account bloccati, blocchi recenti e sblocco", "account",
                     "bloccati"),
-    OperatorCommand("Operatore: registro audit", "Ogni evento di sicurezza, dal più recente, con filtri", "audit"),
+    OperatorCommand("Operatore: registro audit", "Ogni evento di sicurezza, dal più recente, con filtri",
+                    "registro-audit"),
     OperatorCommand("Operatore: personas", "Le personas demo e i rami del percorso che mostrano", "personas"),
     OperatorCommand("Operatore: ripristina dati demo", "Cancella tutti i dati e ricarica la demo (chiede conferma)",
                     "formatore", "reset"),
@@ -1633,7 +1634,7 @@ class KioskUnlockModal(ModalScreen[tuple[str, str] | None]):
     DEFAULT_CSS = """
     KioskUnlockModal { align: center middle; }
     KioskUnlockModal > Vertical {
-        width: 70; height: auto; border: thick $warning; background: $surface; padding: 1 2;
+        width: 80; height: auto; border: thick $warning; background: $surface; padding: 1 2;
     }
     KioskUnlockModal Input { max-width: 100%; }
     KioskUnlockModal Horizontal { height: auto; margin-top: 1; align-horizontal: right; }
@@ -1712,6 +1713,7 @@ class KioskUnlockModal(ModalScreen[tuple[str, str] | None]):
             self._error("kiosk-password", result.message)
             return
         self.operator = result
+        self.query_one("#kiosk-titolo", Static).update("[b]Uscita dalla modalità chiosco[/b]")
         self.query_one("#kiosk-credenziali").display = False
         self.query_one("#kiosk-benvenuto", Static).update(
             f"Operatore [b]{escape(result)}[/b]: puoi chiudere il chiosco, aprire l'area operatore "

@@ -376,3 +376,17 @@ def test_deciding_twice_is_refused(demo_ctx, files, pec):
     emails = [m for m in outbox.latest(demo_ctx) if m.to == "stefano.moretti@tiscali.it"]
     assert len(emails) == 4  # two receipts, one approval, one rejection
     assert json.loads(json.dumps([e.as_json() for e in emails]))
+
+
+def test_demo_reset_also_drops_uploaded_documents(demo_ctx, tmp_path):
+    from areaclienti_tui.services import demo
+
+    folder = demo_ctx.settings.documents_dir
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "abc123.png").write_bytes(b"\x89PNG\r\n\x1a\n")
+    outside = tmp_path / "fuori.txt"
+    outside.write_text("resta")
+    (folder / "collegamento").symlink_to(outside)
+    demo.reset(demo_ctx, actor="test")
+    assert not (folder / "abc123.png").exists()
+    assert outside.read_text() == "resta"

@@ -11,7 +11,14 @@ from sqlmodel import select
 from areaclienti_tui.services import accounts, auth, demo, importer, registry
 from areaclienti_tui.services.accounts import AccountError
 from areaclienti_tui.services.registry import RegistryError
-from areaclienti_tui.store.models import Account, AssistanceRequest, AuditEvent, Contact, Customer, TrustedDevice
+from areaclienti_tui.store.models import (
+    Account,
+    AssistanceRequest,
+    AuditEvent,
+    Contact,
+    Customer,
+    TrustedDevice,
+)
 from tests.test_postgres import pg_admin_url, pg_ctx, pg_url  # noqa: F401 - fixtures of the PostgreSQL test
 
 MARIO_CF = "RSSMRA75C14H501L"
