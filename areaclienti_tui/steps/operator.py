@@ -14,12 +14,13 @@ home is shown again.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
+from rich.cells import cell_len
 from rich.markup import escape
 from rich.style import Style
 from rich.text import Text
@@ -92,6 +93,7 @@ except Exception:  # noqa: BLE001 - not installed, or no terminal to ask
     GRAPHICS_IMAGE = None
 
 PREVIEW_COLUMNS = 48
+MAX_COLUMN_WIDTH = 48
 PREVIEW_ROWS = 16
 EXCERPT_CHARS = 400
 
@@ -186,6 +188,27 @@ def prepare_preview(document: assistance.DocumentView, documents_dir: Path, *, p
 
 
 # -- small formatting helpers --------------------------------------------------------
+
+
+def fill_table(table: DataTable, columns: Sequence[str], rows: Sequence[tuple[str | None, Sequence[object]]]) -> None:
+    """Replace a table's columns and rows, with each column as wide as its widest cell.
+
+    Widths are given explicitly: left to the table, they were sometimes measured
+    before the new cells arrived and the cells came out cut.
+    """
+
+    def width(cell: object) -> int:
+        return cell.cell_len if isinstance(cell, Text) else cell_len(str(cell))
+
+    widths = [width(label) for label in columns]
+    for _key, cells in rows:
+        for index, cell in enumerate(cells):
+            widths[index] = max(widths[index], width(cell))
+    table.clear(columns=True)
+    for label, size in zip(columns, widths, strict=True):
+        table.add_column(label, width=min(size, MAX_COLUMN_WIDTH))
+    for key, cells in rows:
+        table.add_row(*cells, key=key)
 
 
 def when(moment: Any, pattern: str = "%d/%m/%Y %H:%M") -> str:
@@ -536,8 +559,7 @@ class AssistanceQueue(OperatorTab):
     def _show(self, requests: list[assistance.RequestSummary], status: str | None) -> None:
         table = self.query_one("#richieste", RequestTable)
         previous = self._highlighted_key(table)
-        table.clear(columns=True)
-        table.add_columns(*self.COLUMNS, *(() if status == "aperta" else ("Stato",)))
+        rows = []
         for request in requests:
             cells = [
                 str(request.id),
@@ -550,7 +572,8 @@ class AssistanceQueue(OperatorTab):
             ]
             if status != "aperta":
                 cells.append(STATES.get(request.status, request.status))
-            table.add_row(*cells, key=str(request.id))
+            rows.append((str(request.id), cells))
+        fill_table(table, (*self.COLUMNS, *(() if status == "aperta" else ("Stato",))), rows)
         if previous is not None and previous in table.rows:
             table.move_cursor(row=table.get_row_index(previous), animate=False)
         count = len(requests)
@@ -688,18 +711,17 @@ class RegistryTab(OperatorTab):
         text, results = outcome
         self.results = results
         table = self.query_one("#risultati-anagrafe", DataTable)
-        table.clear(columns=True)
-        table.add_columns(*self.COLUMNS)
+        rows = []
         for customer in results:
             account = "—" if customer.username is None else ("bloccato" if customer.locked else "sì")
-            table.add_row(
+            rows.append((str(customer.id), (
                 f"{customer.cognome} {customer.nome}",
                 customer.codice_fiscale,
                 day(customer.data_nascita),
                 account,
                 ", ".join(MATCHED_WORDS.get(way, way) for way in customer.matched_by),
-                key=str(customer.id),
-            )
+            )))
+        fill_table(table, self.COLUMNS, rows)
         table.display = bool(results)
         count = len(results)
         self.query_one("#anagrafe-esito", Static).update(
@@ -869,18 +891,17 @@ class AccountsTab(OperatorTab):
         self.accounts = {a.id: a for a in listed}
         table = self.query_one("#elenco-account", DataTable)
         previous = AssistanceQueue._highlighted_key(table)
-        table.clear(columns=True)
-        table.add_columns(*self.COLUMNS)
-        for account in listed:
-            table.add_row(
+        fill_table(table, self.COLUMNS, [
+            (str(account.id), (
                 contact(account.username),
                 account.full_name,
                 when(account.created_at, "%d/%m/%Y"),
                 when(account.last_login_at, "%d/%m %H:%M") if account.last_login_at else "mai",
                 str(account.failed_logins),
                 lock_state(account.locked, account.locked_until, 0),
-                key=str(account.id),
-            )
+            ))
+            for account in listed
+        ])
         if previous is not None and previous in table.rows:
             table.move_cursor(row=table.get_row_index(previous), animate=False)
         locked = sum(1 for a in listed if a.locked)
@@ -892,15 +913,15 @@ class AccountsTab(OperatorTab):
         )
         self.query_one("#sblocca-account").disabled = not listed
         blocks = self.query_one("#blocchi", DataTable)
-        blocks.clear(columns=True)
-        blocks.add_columns(*self.LOCKOUT_COLUMNS)
+        lock_rows = []
         for lock in recent:
             if lock.failures is None:
                 what = "tentativo durante il blocco"
             else:
                 minutes = (lock.lock_seconds or 0) // 60
                 what = f"{lock.failures} errori di fila → {minutes} min" if minutes else f"{lock.failures} errori di fila"
-            blocks.add_row(when(lock.at, "%d/%m %H:%M:%S"), contact(lock.who), lock.who_kind, what)
+            lock_rows.append((None, (when(lock.at, "%d/%m %H:%M:%S"), contact(lock.who), lock.who_kind, what)))
+        fill_table(blocks, self.LOCKOUT_COLUMNS, lock_rows)
         self.query_one("#blocchi-vuoto", Static).update("" if recent else "Nessun blocco registrato.")
 
     def selected(self) -> accounts.AccountSummary | None:
@@ -1005,17 +1026,17 @@ class AuditTab(OperatorTab):
 
     def _show(self, events_: list[audit.AuditView]) -> None:
         table = self.query_one("#audit", DataTable)
-        table.clear(columns=True)
-        table.add_columns(*self.COLUMNS)
-        for event in events_:
-            table.add_row(
+        fill_table(table, self.COLUMNS, [
+            (None, (
                 when(event.at, "%d/%m %H:%M:%S"),
                 event.kind,
                 event.outcome,
                 event.actor,
                 event.subject,
                 audit_details(event.details),
-            )
+            ))
+            for event in events_
+        ])
         count = len(events_)
         self.query_one("#audit-conteggio", Static).update(
             f"{count} event{'o' if count == 1 else 'i'}" + (f" (gli ultimi {self.SHOWN})" if count >= self.SHOWN else "")
