@@ -30,6 +30,15 @@ class Settings(BaseSettings):
     lockout_max_seconds: int = 900
     mfa_policy: MfaPolicy = "new_device"
 
+    # Limits across flows, consoles and processes (SPEC §4), counted in the database.
+    code_failures_per_hour: int = Field(default=10, ge=1, description="codici errati per account in un'ora, poi blocco")
+    codes_per_destination: int = Field(default=10, ge=1, description="codici inviati a un recapito nella finestra")
+    codes_destination_window_seconds: int = Field(default=900, ge=60)
+    recovery_max_failures: int = Field(default=5, ge=1, description="richieste di recupero per nome utente, come i tentativi")
+
+    upload_dir: Path | None = Field(default=None, description="cartella dei caricamenti; predefinita caricamenti/ accanto ai dati")
+    image_max_pixels: int = Field(default=40_000_000, ge=1, description="pixel massimi di un'immagine caricata")
+
     kiosk: bool = False
     idle_timeout_seconds: int = 300
 
@@ -53,6 +62,15 @@ class Settings(BaseSettings):
     @property
     def documents_dir(self) -> Path:
         return self.data_dir / "documenti"
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.upload_dir if self.upload_dir is not None else self.data_dir / "caricamenti"
+
+    @property
+    def secret_file(self) -> Path:
+        """The key of the code hashes, kept outside the database (mode 0600)."""
+        return self.data_dir / "chiave-codici"
 
     @property
     def log_file(self) -> Path:

@@ -42,3 +42,41 @@ def clean_person_name(s: str, field_label: str) -> str:
     if not any(ch.isalpha() for ch in cleaned):
         raise RuleError(f"Il {field_label} deve contenere almeno una lettera", "letter")
     return cleaned
+
+
+# -- control characters ---------------------------------------------------------
+# Text from a person or from data may never carry characters that steer the
+# terminal or reorder what is shown: C0/C1 controls (ESC among them), DEL and the
+# Unicode bidirectional overrides, embeddings and isolates. Tab and newline are
+# refused too: every field of the journey and of the CSV is a single line.
+
+_BIDI_CONTROLS = frozenset(
+    "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+)
+
+
+def _describe(ch: str) -> str:
+    if ch == "\x1b":
+        return "ESC"
+    name = unicodedata.name(ch, "")
+    return f"U+{ord(ch):04X}" + (f" {name}" if name else "")
+
+
+def find_control_char(value: str) -> str | None:
+    """The first control or bidi-override character of `value`, described, or None."""
+    for ch in value:
+        code = ord(ch)
+        if code < 0x20 or 0x7F <= code <= 0x9F or ch in _BIDI_CONTROLS or ch in "\u2028\u2029":
+            return _describe(ch)
+    return None
+
+
+def refuse_control_chars(value: str, field_label: str) -> str:
+    """Return `value` unchanged, or raise RuleError naming the field and the character."""
+    found = find_control_char(value)
+    if found is not None:
+        raise RuleError(
+            f"Il campo {field_label} contiene un carattere di controllo non ammesso ({found})",
+            "control",
+        )
+    return value
