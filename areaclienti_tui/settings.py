@@ -37,6 +37,7 @@ class Settings(BaseSettings):
     recovery_max_failures: int = Field(default=5, ge=1, description="richieste di recupero per nome utente, come i tentativi")
 
     upload_dir: Path | None = Field(default=None, description="cartella dei caricamenti; predefinita caricamenti/ accanto ai dati")
+    key_file: Path | None = Field(default=None, description="chiave dei codici; predefinita chiave-codici nella cartella dati")
     image_max_pixels: int = Field(default=40_000_000, ge=1, description="pixel massimi di un'immagine caricata")
 
     kiosk: bool = False
@@ -70,7 +71,7 @@ class Settings(BaseSettings):
     @property
     def secret_file(self) -> Path:
         """The key of the code hashes, kept outside the database (mode 0600)."""
-        return self.data_dir / "chiave-codici"
+        return self.key_file if self.key_file is not None else self.data_dir / "chiave-codici"
 
     @property
     def log_file(self) -> Path:

@@ -5,13 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from sqlalchemy import update
 from sqlmodel import Session, select
 
 from areaclienti_tui.clock import as_utc
 from areaclienti_tui.rules.errors import RuleError
 from areaclienti_tui.rules.masking import mask_contact
-from areaclienti_tui.rules.username import parse_email, parse_mobile
-from areaclienti_tui.services import audit
+from areaclienti_tui.rules.username import normalize_contact, parse_email
+from areaclienti_tui.services import audit, limits
 from areaclienti_tui.services.context import Context
 from areaclienti_tui.services.passwords import burn_check, check_password
 from areaclienti_tui.settings import Settings
@@ -60,7 +61,8 @@ def login_key(text: str) -> str | None:
     try:
         if "@" in value:
             return parse_email(value, ()).value
-        return parse_mobile(value).value
+        # Login and recovery accept any way of writing a mobile (SPEC §4): +39, 0039, spaces, dots.
+        return normalize_contact("mobile", value)
     except RuleError:
         return None
 
@@ -72,11 +74,29 @@ def check_lock(ctx: Context, holder: Account | Operator) -> None:
             raise LoginError("locked", locked_message(wait), wait_seconds=wait)
 
 
-def _register_failure(ctx: Context, holder: Account | Operator) -> int:
-    holder.failed_logins += 1
-    seconds = lock_seconds(ctx.settings, holder.failed_logins)
-    holder.locked_until = ctx.clock.now() + timedelta(seconds=seconds) if seconds else None
-    return seconds
+def _register_failure(ctx: Context, session: Session, holder: Account | Operator) -> tuple[int, int]:
+    """Count one failure with a single atomic UPDATE … RETURNING; lock when due.
+
+    Returns (seconds locked, failures in a row)."""
+    table = type(holder).__table__  # type: ignore[attr-defined]
+    failures = session.execute(
+        update(table)
+        .where(table.c.id == holder.id)
+        .values(failed_logins=table.c.failed_logins + 1)
+        .returning(table.c.failed_logins)
+    ).scalar_one()
+    holder_failures = int(failures)
+    seconds = lock_seconds(ctx.settings, holder_failures)
+    if seconds:
+        until = ctx.clock.now() + timedelta(seconds=seconds)
+        session.execute(
+            update(table)
+            .where(table.c.id == holder.id)
+            .where(table.c.locked_until.is_(None) | (table.c.locked_until < until))
+            .values(locked_until=until)
+        )
+    session.expire(holder)
+    return seconds, holder_failures
 
 
 def _register_success(ctx: Context, holder: Account | Operator) -> None:
@@ -84,19 +104,48 @@ def _register_success(ctx: Context, holder: Account | Operator) -> None:
     holder.locked_until = None
 
 
+def typed_name(text: str) -> str:
+    """What a failure of a name without account is counted under: its stored form when it has one."""
+    return login_key(text) or " ".join(text.split()).casefold()[:254]
+
+
+def _unknown_name(ctx: Context, session: Session, scope: str, name: str, password: str, *, kind: str,
+                  subject: str) -> None:
+    """A name without account answers as an account would: failures counted, and a "lock" at the 5th."""
+    key = limits.subject_key(ctx, scope, name)
+    held = limits.current(ctx, session, scope, key)
+    wait = held.lock_wait(ctx.clock.now()) if held else 0
+    if wait:
+        audit.record(ctx, session, kind, actor="anonimo", subject=subject, outcome="bloccato")
+        session.commit()
+        raise LoginError("locked", locked_message(wait), wait_seconds=wait)
+    burn_check(password, ctx.settings.bcrypt_rounds)
+    counted = limits.bump(ctx, session, scope, key)
+    seconds = lock_seconds(ctx.settings, counted.count)
+    if seconds:
+        limits.lock(session, scope, key, ctx.clock.now() + timedelta(seconds=seconds))
+    audit.record(ctx, session, kind, actor="anonimo", subject=subject, outcome="sconosciuto",
+                 failures=counted.count, lock_seconds=seconds)
+    session.commit()
+    if seconds:
+        raise LoginError("locked", locked_message(seconds), wait_seconds=seconds)
+    raise LoginError("invalid", INVALID_CREDENTIALS)
+
+
 def _check_credentials(
-    ctx: Context, session: Session, holder: Account | Operator | None, password: str, *, kind: str, subject: str
+    ctx: Context, session: Session, holder: Account | Operator | None, password: str, *, kind: str, subject: str,
+    scope: str, name: str,
 ) -> None:
     """The shared part of every password login: unknown name, lock, wrong password.
 
     Raises LoginError after recording (and committing) the failure; on success
-    it only returns, leaving the holder untouched for the caller.
+    it only returns, leaving the holder untouched for the caller. Failures are
+    counted in the database atomically, so attempts made at the same instant
+    from many consoles all count.
     """
     if holder is None:
-        burn_check(password, ctx.settings.bcrypt_rounds)
-        audit.record(ctx, session, kind, actor="anonimo", subject=subject, outcome="sconosciuto")
-        session.commit()
-        raise LoginError("invalid", INVALID_CREDENTIALS)
+        _unknown_name(ctx, session, scope, name, password, kind=kind, subject=subject)
+        return
     actor = holder.username
     try:
         check_lock(ctx, holder)
@@ -105,10 +154,9 @@ def _check_credentials(
         session.commit()
         raise
     if not check_password(password, holder.password_hash):
-        seconds = _register_failure(ctx, holder)
-        session.add(holder)
+        seconds, failures = _register_failure(ctx, session, holder)
         audit.record(ctx, session, kind, actor=actor, subject=actor, outcome="bloccato" if seconds else "password errata",
-                     failures=holder.failed_logins, lock_seconds=seconds)
+                     failures=failures, lock_seconds=seconds)
         session.commit()
         if seconds:
             raise LoginError("locked", locked_message(seconds), wait_seconds=seconds)
@@ -124,7 +172,8 @@ def customer_login(ctx: Context, username_text: str, password: str) -> CustomerL
     key = login_key(username_text)
     with ctx.db.session() as session:
         account = session.exec(select(Account).where(Account.username == key)).first() if key else None
-        _check_credentials(ctx, session, account, password, kind="accesso", subject=_masked(username_text))
+        _check_credentials(ctx, session, account, password, kind="accesso", subject=_masked(username_text),
+                           scope=limits.LOGIN, name=typed_name(username_text))
         assert account is not None
         customer = session.get(Customer, account.customer_id)
         return CustomerLogin(
@@ -154,8 +203,10 @@ def logout(ctx: Context, login: CustomerLogin) -> None:
 
 
 def unlock_account(ctx: Context, session: Session, account: Account) -> None:
+    """An operator unlocks: password failures and the hour's wrong codes are forgotten."""
     _register_success(ctx, account)
     session.add(account)
+    limits.clear(session, limits.WRONG_CODES, limits.subject_key(ctx, limits.WRONG_CODES, f"cliente:{account.customer_id}"))
 
 
 def _masked(text: str) -> str:
@@ -171,7 +222,8 @@ def operator_login(ctx: Context, username: str, password: str) -> Operator:
     name = username.strip().lower()
     with ctx.db.session() as session:
         operator = session.exec(select(Operator).where(Operator.username == name)).first()
-        _check_credentials(ctx, session, operator, password, kind="accesso_operatore", subject=name[:60])
+        _check_credentials(ctx, session, operator, password, kind="accesso_operatore", subject=name[:60],
+                           scope=limits.OPERATOR, name=name[:254])
         assert operator is not None
         _register_success(ctx, operator)
         session.add(operator)

@@ -7,7 +7,6 @@ change); it may receive a first code and up to `max_resends` more.
 
 from __future__ import annotations
 
-import hashlib
 import hmac
 import secrets
 import uuid
@@ -20,9 +19,10 @@ from sqlmodel import Session, col, select
 
 from areaclienti_tui.clock import as_utc
 from areaclienti_tui.rules.masking import mask_contact
-from areaclienti_tui.services import audit, outbox
+from areaclienti_tui.services import audit, limits, outbox
 from areaclienti_tui.services.context import Context
-from areaclienti_tui.store.models import OneTimeCode
+from areaclienti_tui.services.keys import keyed_digest
+from areaclienti_tui.store.models import Account, OneTimeCode
 
 CODE_DIGITS = 6
 
@@ -39,7 +39,7 @@ class CodeError(Exception):
 
     def __init__(self, kind: str, message: str, *, remaining: int = 0, wait_seconds: int = 0) -> None:
         super().__init__(message)
-        self.kind = kind  # wrong | expired | exhausted | missing | cooldown | resends
+        self.kind = kind  # wrong | expired | exhausted | missing | cooldown | resends | limit | locked | format
         self.message = message
         self.remaining = remaining
         self.wait_seconds = wait_seconds
@@ -65,14 +65,21 @@ def new_flow_id() -> str:
     return str(uuid.uuid4())
 
 
-def _hash(salt: str, code: str) -> str:
-    digest = hmac.new(salt.encode(), code.encode(), hashlib.sha256).hexdigest()
-    return f"{salt}${digest}"
+_KEYED = "k1"
+UNKNOWN_PREFIX = "sconosciuto:"
 
 
-def _matches(stored: str, code: str) -> bool:
-    salt, _, _ = stored.partition("$")
-    return hmac.compare_digest(stored, _hash(salt, code))
+def _hash(key: bytes, salt: str, code: str) -> str:
+    """The stored form of a code: HMAC keyed with the secret outside the database."""
+    return f"{_KEYED}${salt}${keyed_digest(key, salt, code)}"
+
+
+def _matches(key: bytes, stored: str, code: str) -> bool:
+    kind, _, rest = stored.partition("$")
+    salt, _, _ = rest.partition("$")
+    if kind != _KEYED or not salt:
+        return False  # a code that can never match (a recovery for an unknown name)
+    return hmac.compare_digest(stored, _hash(key, salt, code))
 
 
 def _generate() -> str:
@@ -105,6 +112,37 @@ def resend_status(ctx: Context, flow_id: str) -> tuple[int, int]:
     return wait, left
 
 
+def _minutes_words(seconds: int) -> str:
+    minutes = max(1, (seconds + 59) // 60)
+    return "1 minuto" if minutes == 1 else f"{minutes} minuti"
+
+
+def destination_limited_message(wait_seconds: int) -> str:
+    return (
+        "Hai chiesto troppi codici per questo recapito: per sicurezza potrai chiederne "
+        f"un altro tra {_minutes_words(wait_seconds)}."
+    )
+
+
+def codes_locked_message(wait_seconds: int) -> str:
+    return (
+        "Troppi codici errati: per sicurezza l'account è bloccato. "
+        f"Riprova tra {_minutes_words(wait_seconds)} o contatta l'Assistenza."
+    )
+
+
+def _count_send(ctx: Context, session: Session, destination: str) -> None:
+    """Count one code sent to `destination`; CodeError("limit") past the window's limit."""
+    settings = ctx.settings
+    window = settings.codes_destination_window_seconds
+    sent = limits.bump(ctx, session, limits.SENDS, limits.subject_key(ctx, limits.SENDS, destination),
+                       window_seconds=window)
+    if sent.count > settings.codes_per_destination:
+        ready_at = sent.window_start + timedelta(seconds=window)
+        wait = max(1, int((ready_at - ctx.clock.now()).total_seconds() + 0.999))
+        raise CodeError("limit", destination_limited_message(wait), wait_seconds=wait)
+
+
 def issue(
     ctx: Context,
     *,
@@ -115,71 +153,137 @@ def issue(
     actor: str,
     customer_id: int | None = None,
     account_id: int | None = None,
+    deliver: bool = True,
 ) -> IssuedCode:
-    """Send a new code for the flow, voiding any earlier one; enforces resend rules."""
+    """Send a new code for the flow, voiding any earlier one; enforces resend rules.
+
+    With ``deliver=False`` (a recovery for a name without account) the flow,
+    its counters and its limits behave exactly the same, but no message leaves
+    and the stored code can never match.
+    """
     settings = ctx.settings
     now = ctx.clock.now()
-    with ctx.db.transaction() as session:
-        previous = _flow_codes(session, flow_id)
-        if previous:
-            resends = len(previous) - 1
-            if resends >= settings.max_resends:
-                audit.record(ctx, session, "codice_reinvio", actor=actor, subject=destination, outcome="limite")
-                raise CodeError("resends", "Hai già richiesto il numero massimo di nuovi codici. Ricomincia la procedura.")
-            ready_at = as_utc(previous[-1].created_at) + timedelta(seconds=settings.resend_cooldown_seconds)
-            if now < ready_at:
-                wait = int((ready_at - now).total_seconds() + 0.999)
-                raise CodeError("cooldown", f"Potrai chiedere un nuovo codice tra {wait} secondi.", wait_seconds=wait)
-            session.exec(
-                update(OneTimeCode)
-                .where(col(OneTimeCode.flow_id) == flow_id, col(OneTimeCode.voided_at).is_(None))
-                .values(voided_at=now)
+    refused: CodeError | None = None
+    try:
+        with ctx.db.transaction() as session:
+            previous = _flow_codes(session, flow_id)
+            if previous:
+                resends = len(previous) - 1
+                if resends >= settings.max_resends:
+                    raise CodeError(
+                        "resends", "Hai già richiesto il numero massimo di nuovi codici. Ricomincia la procedura."
+                    )
+                ready_at = as_utc(previous[-1].created_at) + timedelta(seconds=settings.resend_cooldown_seconds)
+                if now < ready_at:
+                    wait = int((ready_at - now).total_seconds() + 0.999)
+                    raise CodeError("cooldown", f"Potrai chiedere un nuovo codice tra {wait} secondi.", wait_seconds=wait)
+            _count_send(ctx, session, destination)
+            if previous:
+                live = [p.id for p in previous if p.voided_at is None and p.consumed_at is None]
+                session.exec(
+                    update(OneTimeCode)
+                    .where(col(OneTimeCode.flow_id) == flow_id, col(OneTimeCode.voided_at).is_(None))
+                    .values(voided_at=now)
+                )
+                outbox.scrub_codes(session, live)
+            code = _generate()
+            ttl = min(settings.code_ttl_seconds, 600)
+            row = OneTimeCode(
+                flow_id=flow_id,
+                purpose=purpose,
+                channel=channel,
+                destination=destination,
+                code_hash=_hash(ctx.secret, secrets.token_hex(8), code) if deliver else "",
+                created_at=now,
+                expires_at=now + timedelta(seconds=ttl),
+                customer_id=customer_id,
+                account_id=account_id,
             )
-        code = _generate()
-        ttl = min(settings.code_ttl_seconds, 600)
-        row = OneTimeCode(
-            flow_id=flow_id,
-            purpose=purpose,
-            channel=channel,
-            destination=destination,
-            code_hash=_hash(secrets.token_hex(8), code),
-            created_at=now,
-            expires_at=now + timedelta(seconds=ttl),
-            customer_id=customer_id,
-            account_id=account_id,
-        )
-        session.add(row)
-        subject, body = _message(purpose, code, ttl // 60)
-        outbox.send(ctx, session, channel=channel, to=destination, subject=subject, body=body, code=code)
-        audit.record(
-            ctx,
-            session,
-            "codice_inviato" if not previous else "codice_reinviato",
-            actor=actor,
-            subject=mask_contact("email" if channel == "email" else "mobile", destination),
-            purpose=purpose,
-            channel=channel,
-        )
-        left = settings.max_resends - len(previous)
+            session.add(row)
+            session.flush()
+            masked = _masked(channel, destination)
+            if deliver:
+                subject, body = _message(purpose, code, ttl // 60)
+                outbox.send(ctx, session, channel=channel, to=destination, subject=subject, body=body, code=code,
+                            code_id=row.id)
+            audit.record(
+                ctx,
+                session,
+                "codice_inviato" if not previous else "codice_reinviato",
+                actor=actor,
+                subject=masked,
+                purpose=purpose,
+                channel=channel,
+                **({} if deliver else {"consegna": "nessuna (nome utente sconosciuto)"}),
+            )
+            left = settings.max_resends - len(previous)
+    except CodeError as error:
+        if error.kind not in ("resends", "limit"):
+            raise
+        refused = error
+    if refused is not None:
+        with ctx.db.transaction() as session:
+            audit.record(ctx, session, "codice_reinvio" if refused.kind == "resends" else "codice_inviato",
+                         actor=actor, subject=_masked(channel, destination), outcome="limite", purpose=purpose)
+        raise refused
     return IssuedCode(
         flow_id=flow_id,
         channel=channel,
         destination=destination,
-        masked=mask_contact("email" if channel == "email" else "mobile", destination),
+        masked=masked,
         sent_at=now,
         expires_at=row.expires_at,
         resends_left=left,
     )
 
 
+def _masked(channel: str, destination: str) -> str:
+    if destination.startswith(UNKNOWN_PREFIX):
+        return "(nome utente sconosciuto)"
+    return mask_contact("email" if channel == "email" else "mobile", destination)
+
+
+def _subject(row: OneTimeCode) -> str:
+    """Whose wrong codes a code counts toward: its customer, else its destination."""
+    if row.customer_id is not None:
+        return f"cliente:{row.customer_id}"
+    return f"recapito:{row.destination}"
+
+
+def _lock_holder(ctx: Context, session: Session, row: OneTimeCode, until: datetime) -> None:
+    """Too many wrong codes: lock the account (as for passwords) or the unknown name's login."""
+    table = Account.__table__  # type: ignore[attr-defined]
+    if row.customer_id is not None:
+        session.execute(
+            update(table)
+            .where(table.c.customer_id == row.customer_id)
+            .where(table.c.locked_until.is_(None) | (table.c.locked_until < until))
+            .values(locked_until=until)
+        )
+    elif row.destination.startswith(UNKNOWN_PREFIX):
+        login_key = row.destination.removeprefix(UNKNOWN_PREFIX)
+        limits.bump(ctx, session, limits.LOGIN, login_key)
+        limits.lock(session, limits.LOGIN, login_key, until)
+
+
+def _void(session: Session, row: OneTimeCode, now: datetime) -> None:
+    table = OneTimeCode.__table__  # type: ignore[attr-defined]
+    session.execute(update(table).where(table.c.id == row.id, table.c.voided_at.is_(None)).values(voided_at=now))
+    outbox.scrub_codes(session, [row.id])
+
+
 def verify_in(ctx: Context, session: Session, flow_id: str, code: str, *, actor: str) -> OneTimeCode:
     """Check `code` against the flow's live code inside `session`; consumes it on success.
 
-    It raises CodeError after counting the failed try on the row, so the
-    caller commits even when it fails (as `verify` does).
+    Every try is counted before the code is compared, by atomic statements: on
+    the code (5 tries) and on its subject across all flows (wrong codes in an
+    hour); tries made at the same instant from many consoles are all counted.
+    It raises CodeError after counting, so the caller commits even when it
+    fails (as `verify` does).
     """
     now = ctx.clock.now()
     settings = ctx.settings
+    table = OneTimeCode.__table__  # type: ignore[attr-defined]
     # The newest code of the flow, voided or not: a code voided by too many
     # wrong tries must keep answering "exhausted", not "missing".
     row = session.exec(
@@ -197,20 +301,56 @@ def verify_in(ctx: Context, session: Session, flow_id: str, code: str, *, actor:
     if now >= as_utc(row.expires_at):
         audit.record(ctx, session, "codice_verifica", actor=actor, outcome="scaduto", purpose=row.purpose)
         raise CodeError("expired", "Il codice è scaduto. Richiedine uno nuovo.")
-    if not _matches(row.code_hash, code.strip()):
-        row.attempts += 1
-        session.add(row)
-        remaining = settings.code_max_attempts - row.attempts
+    window = 3600
+    subject = limits.subject_key(ctx, limits.WRONG_CODES, _subject(row))
+    held = limits.current(ctx, session, limits.WRONG_CODES, subject, window_seconds=window)
+    if held is not None and held.lock_wait(now):
+        audit.record(ctx, session, "codice_verifica", actor=actor, outcome="bloccato", purpose=row.purpose)
+        raise CodeError("locked", codes_locked_message(held.lock_wait(now)), wait_seconds=held.lock_wait(now))
+    # Reserve one try on this code: only `code_max_attempts` tries ever reach the comparison.
+    tried = session.execute(
+        update(table)
+        .where(table.c.id == row.id, table.c.attempts < settings.code_max_attempts,
+               table.c.consumed_at.is_(None), table.c.voided_at.is_(None))
+        .values(attempts=table.c.attempts + 1)
+        .returning(table.c.attempts)
+    ).first()
+    if tried is None:
+        raise CodeError("exhausted", "Troppi tentativi errati: il codice non è più valido. Richiedine uno nuovo.")
+    attempts = tried.attempts
+    # Reserve one wrong code on the subject; given back if the code is right.
+    counted = limits.bump(ctx, session, limits.WRONG_CODES, subject, window_seconds=window)
+    limit = settings.code_failures_per_hour
+    right = counted.count <= limit and _matches(ctx.secret, row.code_hash, code.strip())
+    if not right:
+        if counted.count >= limit:
+            until = counted.window_start + timedelta(seconds=window)
+            limits.lock(session, limits.WRONG_CODES, subject, until)
+            _lock_holder(ctx, session, row, until)
+            _void(session, row, now)
+            wait = max(1, int((until - now).total_seconds() + 0.999))
+            audit.record(ctx, session, "codice_verifica", actor=actor, outcome="bloccato", purpose=row.purpose,
+                         codici_errati=counted.count)
+            raise CodeError("locked", codes_locked_message(wait), wait_seconds=wait)
+        remaining = settings.code_max_attempts - attempts
         if remaining <= 0:
-            row.voided_at = now
+            _void(session, row, now)
             audit.record(ctx, session, "codice_verifica", actor=actor, outcome="esaurito", purpose=row.purpose)
             raise CodeError("exhausted", "Troppi tentativi errati: il codice non è più valido. Richiedine uno nuovo.")
         audit.record(ctx, session, "codice_verifica", actor=actor, outcome="errato", purpose=row.purpose)
         left = "Ti resta 1 tentativo." if remaining == 1 else f"Ti restano {remaining} tentativi."
         raise CodeError("wrong", f"Codice non corretto. {left}", remaining=remaining)
-    row.consumed_at = now
-    session.add(row)
+    limits.refund(session, limits.WRONG_CODES, subject)
+    consumed = session.execute(
+        update(table)
+        .where(table.c.id == row.id, table.c.consumed_at.is_(None), table.c.voided_at.is_(None))
+        .values(consumed_at=now)
+    )
+    if consumed.rowcount != 1:
+        raise CodeError("missing", "Nessun codice valido: richiedine uno nuovo.")
+    outbox.scrub_codes(session, [row.id])
     audit.record(ctx, session, "codice_verifica", actor=actor, outcome="ok", purpose=row.purpose)
+    session.refresh(row)
     return row
 
 

@@ -19,6 +19,13 @@ class Context:
     settings: Settings
     bus: EventBus = field(default_factory=EventBus)
 
+    @property
+    def secret(self) -> bytes:
+        """The key of code hashes and counter keys (a 0600 file in the data folder)."""
+        from areaclienti_tui.services.keys import secret_key
+
+        return secret_key(self.settings.secret_file)
+
 
 def publish_after_commit(ctx: Context, session, event) -> None:  # noqa: ANN001
     """Announce `event` once the session's transaction has committed."""

@@ -13,12 +13,13 @@ from dataclasses import asdict, dataclass
 from datetime import datetime
 from email.message import EmailMessage
 
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from areaclienti_tui.clock import as_utc
 from areaclienti_tui.services.context import Context, publish_after_commit
 from areaclienti_tui.services.events import OutboxChanged
-from areaclienti_tui.store.models import OutboxMessage
+from areaclienti_tui.store.models import OneTimeCode, OutboxMessage
 
 log = logging.getLogger(__name__)
 
@@ -50,6 +51,7 @@ def send(
     body: str,
     subject: str | None = None,
     code: str | None = None,
+    code_id: int | None = None,
 ) -> OutboxMessage:
     """Queue a message in the session's transaction (and deliver by SMTP if set)."""
     message = OutboxMessage(
@@ -58,6 +60,7 @@ def send(
         subject=subject if channel == "email" else None,
         body=body,
         code=code,
+        code_id=code_id,
         sent_at=ctx.clock.now(),
     )
     if channel == "email" and ctx.settings.smtp_host:
@@ -88,26 +91,54 @@ def _deliver_smtp(ctx: Context, to: str, subject: str, body: str) -> str:
     return "smtp"
 
 
-def _view(row: OutboxMessage) -> OutboxView:
+CODE_MASK = "••••••"
+
+
+def scrub_codes(session: Session, code_ids: list[int | None]) -> None:
+    """The codes were used or voided: their messages no longer show them."""
+    ids = [i for i in code_ids if i is not None]
+    if not ids:
+        return
+    table = OutboxMessage.__table__  # type: ignore[attr-defined]
+    session.execute(
+        update(table)
+        .where(table.c.code_id.in_(ids), table.c.code.is_not(None))
+        .values(body=func.replace(table.c.body, table.c.code, CODE_MASK), code=None)
+    )
+
+
+def _view(row: OutboxMessage, expires_at: datetime | None = None, now: datetime | None = None) -> OutboxView:
+    body, code = row.body, row.code
+    if code and expires_at is not None and now is not None and as_utc(expires_at) <= now:
+        body, code = body.replace(code, CODE_MASK), None  # expired: shown masked, like a used code
     return OutboxView(
         id=row.id or 0,
         channel=row.channel,
         to=row.recipient,
         subject=row.subject,
-        body=row.body,
-        code=row.code,
+        body=body,
+        code=code,
         sent_at=as_utc(row.sent_at),
         delivery=row.delivery,
     )
 
 
 def latest(ctx: Context, *, limit: int | None = 100, after_id: int = 0) -> list[OutboxView]:
-    """Messages newest first; `after_id` keeps only those newer than a known one."""
+    """Messages newest first; `after_id` keeps only those newer than a known one.
+
+    A code is shown only while it is live: used, voided or expired codes are masked.
+    """
+    now = ctx.clock.now()
     with ctx.db.session() as session:
-        query = select(OutboxMessage).where(OutboxMessage.id > after_id).order_by(col(OutboxMessage.id).desc())
+        query = (
+            select(OutboxMessage, OneTimeCode.expires_at)
+            .outerjoin(OneTimeCode, col(OutboxMessage.code_id) == col(OneTimeCode.id))
+            .where(OutboxMessage.id > after_id)
+            .order_by(col(OutboxMessage.id).desc())
+        )
         if limit:
             query = query.limit(limit)
-        return [_view(row) for row in session.exec(query).all()]
+        return [_view(row, expires_at, now) for row, expires_at in session.exec(query).all()]
 
 
 def newest_code(ctx: Context, to: str | None = None) -> str | None:

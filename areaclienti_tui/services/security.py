@@ -15,8 +15,8 @@ from sqlmodel import col, select
 
 from areaclienti_tui.rules.masking import mask_contact
 from areaclienti_tui.rules.username import Username
-from areaclienti_tui.services import audit, codes, outbox
-from areaclienti_tui.services.auth import CustomerLogin, LoginError, check_lock, login_key
+from areaclienti_tui.services import audit, codes, limits, outbox
+from areaclienti_tui.services.auth import CustomerLogin, LoginError, check_lock, login_key, typed_name
 from areaclienti_tui.services.context import Context
 from areaclienti_tui.services.customers import mobile_on_file
 from areaclienti_tui.services.registration import USERNAME_TAKEN
@@ -182,40 +182,74 @@ def change_username(ctx: Context, login: CustomerLogin, username: Username) -> C
 
 @dataclass(frozen=True)
 class Recovery:
+    """A password recovery: the same for known and unknown names (no enumeration).
+
+    For a name without account the flow is real — a code row, resend cooldown
+    and limit, five tries, the per-destination and wrong-code counters — but no
+    message leaves and no code can match; `account_id` is then None.
+    """
+
     flow_id: str
-    issued: codes.IssuedCode | None  # None when the username is unknown (the screen looks the same)
+    issued: codes.IssuedCode
     account_id: int | None
+
+
+def _recovery_target(ctx: Context, username_text: str) -> tuple[Account | None, str, str]:
+    """(account or None, channel, destination) for what was typed."""
+    key = login_key(username_text)
+    account = None
+    if key:
+        with ctx.db.session() as session:
+            account = session.exec(select(Account).where(Account.username == key)).first()
+    if account is not None:
+        return account, ("email" if account.username_kind == "email" else "sms"), account.username
+    name = typed_name(username_text)
+    destination = codes.UNKNOWN_PREFIX + limits.subject_key(ctx, limits.LOGIN, name)
+    return None, ("email" if "@" in username_text else "sms"), destination
 
 
 def start_recovery(ctx: Context, username_text: str) -> Recovery:
     """Send a recovery code to the account's username contact, without telling if it exists."""
-    key = login_key(username_text)
+    account, channel, destination = _recovery_target(ctx, username_text)
     flow_id = codes.new_flow_id()
-    with ctx.db.session() as session:
-        account = session.exec(select(Account).where(Account.username == key)).first() if key else None
-        if account is None:
-            audit.record(ctx, session, "recupero_password", actor="anonimo", subject="(sconosciuto)",
-                         outcome="sconosciuto")
-            session.commit()
-            return Recovery(flow_id, None, None)
     issued = codes.issue(
         ctx,
         flow_id=flow_id,
         purpose="recupero",
-        channel="email" if account.username_kind == "email" else "sms",
-        destination=account.username,
-        actor=account.username,
-        customer_id=account.customer_id,
-        account_id=account.id,
+        channel=channel,
+        destination=destination,
+        actor=account.username if account else "anonimo",
+        customer_id=account.customer_id if account else None,
+        account_id=account.id if account else None,
+        deliver=account is not None,
     )
-    return Recovery(flow_id, issued, account.id)
+    return Recovery(flow_id, issued, account.id if account else None)
+
+
+def resend_recovery(ctx: Context, recovery: Recovery) -> codes.IssuedCode:
+    """Another recovery code on the same flow, under the same rules for known and unknown names."""
+    issued = recovery.issued
+    with ctx.db.session() as session:
+        account = session.get(Account, recovery.account_id) if recovery.account_id is not None else None
+    return codes.issue(
+        ctx,
+        flow_id=recovery.flow_id,
+        purpose="recupero",
+        channel=issued.channel,
+        destination=issued.destination,
+        actor=account.username if account else "anonimo",
+        customer_id=account.customer_id if account else None,
+        account_id=recovery.account_id,
+        deliver=account is not None,
+    )
 
 
 def verify_recovery(ctx: Context, recovery: Recovery, code: str) -> None:
-    if recovery.account_id is None:
-        # Unknown usernames get the same answer as a wrong code.
+    """Check a recovery code; a flow for an unknown name counts and refuses like a wrong code."""
+    actor = f"account {recovery.account_id}" if recovery.account_id is not None else "anonimo"
+    codes.verify(ctx, recovery.flow_id, code, actor=actor)
+    if recovery.account_id is None:  # pragma: no cover - such a flow stores no code that can match
         raise codes.CodeError("wrong", "Codice non corretto.")
-    codes.verify(ctx, recovery.flow_id, code, actor=f"account {recovery.account_id}")
 
 
 def account_names(ctx: Context, account_id: int) -> tuple[str, str, str]:

@@ -112,6 +112,28 @@ class OneTimeCode(SQLModel, table=True):
     account_id: int | None = Field(default=None, foreign_key="accounts.id", ondelete="CASCADE")
 
 
+class SecurityCounter(SQLModel, table=True):
+    """An attempt counter shared by every flow, console and process (SPEC §4).
+
+    `scope` says what is counted (login failures of a typed username without an
+    account, wrong codes per subject, codes sent per destination); `key` is an
+    HMAC of the subject, so typed usernames and contacts are not kept in clear.
+    Rows are only ever changed by single atomic statements (upsert, UPDATE …
+    RETURNING), never read, modified and written back.
+    """
+
+    __tablename__ = "security_counters"
+    __table_args__ = (UniqueConstraint("scope", "key"),)
+
+    id: int | None = Field(default=None, primary_key=True)
+    scope: str = Field(max_length=20)
+    key: str = Field(max_length=64)
+    count: int = 0
+    window_start: datetime = _ts()
+    locked_until: datetime | None = _ts(nullable=True)
+    updated_at: datetime = _ts()
+
+
 class OutboxMessage(SQLModel, table=True):
     __tablename__ = "outbox"
 
@@ -123,6 +145,8 @@ class OutboxMessage(SQLModel, table=True):
     code: str | None = Field(default=None, max_length=6)
     sent_at: datetime = _ts(index=True)
     delivery: str = Field(default="simulata", max_length=40)
+    # The code this message carries: its text is shown only while that code is live.
+    code_id: int | None = Field(default=None, foreign_key="one_time_codes.id", ondelete="SET NULL", index=True)
 
 
 class PrivacyConsent(SQLModel, table=True):

@@ -308,4 +308,7 @@ def test_one_message_per_code(ctx, flow, clock):
         _, code = _issue(ctx, flow)
         sent.append(code)
         clock.advance(30)
-    assert [m.code for m in outbox.latest(ctx)] == list(reversed(sent))
+    shown = outbox.latest(ctx)
+    # Only the live (newest) code is shown; the two it replaced are masked.
+    assert [m.code for m in shown] == [sent[-1], None, None]
+    assert sent[0] not in shown[2].body and outbox.CODE_MASK in shown[2].body
