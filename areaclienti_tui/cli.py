@@ -5,8 +5,12 @@ this module loads without it). Every command opens the database through
 `services.setup.open_context`, which migrates it and, when new, loads the
 demo. Logging goes to `settings.log_file` only, never to the terminal.
 Errors end with an Italian message on stderr and an exit code, no traceback:
-0 done, 1 failure (database, unexpected), 2 bad input or unusable file,
-130 interrupted.
+0 done, 1 failure (database, unexpected), 2 bad input or unusable file (a
+`--db` that is another program's database among them), 130 interrupted.
+A database error never shows SQL or bound values: a read-only or busy
+(locked) database gets its own message, whatever the command and wherever
+the error happens; the log file holds the SQL at most, never the values
+(the engines hide them).
 """
 
 from __future__ import annotations
@@ -344,20 +348,67 @@ def _safe_url(settings: Settings) -> str:
         return "(URL non valido)"
 
 
-def _open(settings: Settings) -> Context:
-    """open_context, with an Italian message when the database can't be used."""
-    from alembic.util.exc import CommandError
+def _database_error(error: BaseException, settings: Settings) -> CliError | None:
+    """The Italian message for a database error (read-only, busy, foreign…), None if not one.
+
+    Never the SQL nor its values: only our own words, or the driver's first line.
+    """
+    import sqlite3
+
     from sqlalchemy.exc import SQLAlchemyError
+
+    from areaclienti_tui.store.db import NOT_A_DATABASE, PROBLEM_MESSAGES, ForeignDatabaseError, database_problem
+
+    url = _safe_url(settings)
+    if isinstance(error, ForeignDatabaseError):
+        log.warning("refused database %s: %s", url, error.message)
+        return CliError(f"{error.message} (database {url})", EXIT_INVALID)
+    problem = database_problem(error)
+    if problem is not None:
+        log.warning("database %s unusable (%s): %s", url, problem, type(error).__name__)
+        code = EXIT_INVALID if problem == NOT_A_DATABASE else EXIT_FAILURE
+        return CliError(f"{PROBLEM_MESSAGES[problem]} (database {url})", code)
+    if isinstance(error, (SQLAlchemyError, sqlite3.Error)) or type(error).__module__.startswith("psycopg"):
+        log.exception("database error on %s", url)
+        original = getattr(error, "orig", None) or error
+        lines = str(original).strip().splitlines()
+        detail = lines[0] if lines else type(original).__name__
+        return CliError(f"errore del database {url}: {detail} (dettagli in {settings.log_file})")
+    return None
+
+
+def _open(settings: Settings, *, write: bool = False) -> Context:
+    """open_context, with an Italian message when the database can't be used.
+
+    `write`: the command is going to write, so a database that is read-only or
+    held locked by someone else is told now, before any work.
+    """
+    from alembic.util.exc import CommandError
 
     from areaclienti_tui.services.setup import open_context
 
     try:
-        return open_context(settings)
-    except (SQLAlchemyError, CommandError, OSError) as error:
+        ctx = open_context(settings)
+    except (CommandError, OSError) as error:
+        if (known := _database_error(error, settings)) is not None:
+            raise known from None
         log.exception("cannot open database %s", _safe_url(settings))
-        reason = str(getattr(error, "orig", None) or error).strip().splitlines()
+        reason = str(error).strip().splitlines()
         detail = reason[0] if reason else type(error).__name__
         raise CliError(f"impossibile aprire il database {_safe_url(settings)}: {detail}") from None
+    except Exception as error:
+        if (known := _database_error(error, settings)) is not None:
+            raise known from None
+        raise
+    if write:
+        try:
+            ctx.db.check_writable()
+        except Exception as error:
+            ctx.db.dispose()
+            if (known := _database_error(error, settings)) is not None:
+                raise known from None
+            raise
+    return ctx
 
 
 # --- commands ----------------------------------------------------------------
@@ -365,8 +416,8 @@ def _open(settings: Settings) -> Context:
 
 def _run_console(args: argparse.Namespace, settings: Settings, err: Console) -> int:
     # Migrate (and seed a new database) before the app takes the terminal, so a
-    # database problem is told here, in plain text.
-    _open(settings).db.dispose()
+    # database problem (foreign, read-only, locked) is told here, in plain text.
+    _open(settings, write=True).db.dispose()
     try:
         from areaclienti_tui.app import create_app
     except ImportError as error:
@@ -411,7 +462,7 @@ def _cmd_import(args: argparse.Namespace, settings: Settings, out: Console, err:
     except OSError as error:
         raise CliError(f"impossibile leggere il file {path}: {error.strerror or error}", EXIT_INVALID) from None
 
-    ctx = _open(settings)
+    ctx = _open(settings, write=True)
     try:
         progress = Progress(
             TextColumn("[progress.description]{task.description}"),
@@ -562,7 +613,7 @@ def _cmd_operator_add(args: argparse.Namespace, settings: Settings, out: Console
         operators.check_password(password, confirm, username=username, display_name=args.name)
     except RuleError as error:
         raise CliError(error.message, EXIT_INVALID) from None
-    ctx = _open(settings)
+    ctx = _open(settings, write=True)
     try:
         operator = operators.add_operator(ctx, username, args.name, password, actor="cli")
     except RuleError as error:
@@ -574,7 +625,7 @@ def _cmd_operator_add(args: argparse.Namespace, settings: Settings, out: Console
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
-    _open(settings).db.dispose()
+    _open(settings, write=True).db.dispose()
     try:
         from textual_serve.server import Server
     except ImportError as error:
@@ -662,7 +713,7 @@ def _cmd_reset_demo(args: argparse.Namespace, settings: Settings, out: Console, 
         if answer.strip().lower() not in YES_ANSWERS:
             err.print("Ripristino annullato: nessun dato è stato modificato.", markup=False, highlight=False)
             return EXIT_FAILURE
-    ctx = _open(settings)
+    ctx = _open(settings, write=True)
     try:
         report = demo.reset(ctx, actor="cli")
     finally:
@@ -727,6 +778,11 @@ def main(argv: Sequence[str] | None = None) -> int:
             err.print(f"{PROG}: interrotto", markup=False)
             return EXIT_INTERRUPTED
         except Exception as error:  # noqa: BLE001 - never a traceback on the terminal
+            known = _database_error(error, settings)
+            if known is not None:
+                log.info("command %s failed: %s", args.command, known.message)
+                err.print(f"{PROG}: errore: {known.message}", markup=False)
+                return known.exit_code
             log.exception("unexpected error in command %s", args.command)
             err.print(
                 f"{PROG}: errore imprevisto: {error or type(error).__name__} (dettagli in {settings.log_file})",

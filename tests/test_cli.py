@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
 import io
 import json
+import os
+import sqlite3
 import sys
 import types
+from collections.abc import Iterator
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import pytest
@@ -17,6 +22,7 @@ from areaclienti_tui.services import codes
 from areaclienti_tui.services.passwords import check_password
 from areaclienti_tui.services.setup import open_context
 from areaclienti_tui.settings import Settings
+from areaclienti_tui.store import db as store_db
 from areaclienti_tui.store.db import Database
 from areaclienti_tui.store.models import AuditEvent, Customer, Operator
 
@@ -114,16 +120,20 @@ def test_count_rows_reads_lines_without_parsing(tmp_path: Path) -> None:
 # --- outbox ------------------------------------------------------------------
 
 
-def _issue_code(data_dir: Path, to: str = "mario.rossi@gmail.com", channel: str = "email") -> None:
-    ctx = open_context(Settings(data_dir=data_dir, bcrypt_rounds=4, demo=False), FakeClock())
+def _issue_code(data_dir: Path, to: str = "mario.rossi@gmail.com", channel: str = "email",
+                at: datetime | None = None) -> datetime:
+    """A code sent at `at` (by default now, so the command, on the real clock, sees it live)."""
+    at = at or datetime.now(timezone.utc).replace(microsecond=0)
+    ctx = open_context(Settings(data_dir=data_dir, bcrypt_rounds=4, demo=False), FakeClock(at))
     try:
         codes.issue(ctx, flow_id=codes.new_flow_id(), purpose="registrazione", channel=channel, destination=to, actor="test")
     finally:
         ctx.db.dispose()
+    return at
 
 
 def test_outbox_json_lists_messages_newest_first(data_dir: Path, capsys) -> None:
-    _issue_code(data_dir)
+    sent = _issue_code(data_dir)
     _issue_code(data_dir, to="+393289876543", channel="sms")
     assert run("--data-dir", str(data_dir), "outbox", "--json") == 0
     captured = capsys.readouterr()
@@ -136,10 +146,17 @@ def test_outbox_json_lists_messages_newest_first(data_dir: Path, capsys) -> None
     assert email["subject"]
     for message in messages:
         assert len(message["code"]) == 6 and message["code"] in message["body"]
-        assert message["sent_at"].startswith("2026-03-02T09:00:00")
+        assert message["sent_at"].startswith(sent.isoformat()[:19])
 
     assert run("--data-dir", str(data_dir), "outbox", "--json", "--limit", "1") == 0
     assert [m["to"] for m in json.loads(capsys.readouterr().out)] == ["+393289876543"]
+
+
+def test_outbox_json_masks_an_expired_code(data_dir: Path, capsys) -> None:
+    _issue_code(data_dir, at=datetime.now(timezone.utc) - timedelta(minutes=6))
+    assert run("--data-dir", str(data_dir), "outbox", "--json") == 0
+    (message,) = json.loads(capsys.readouterr().out)
+    assert message["code"] is None and "••••••" in message["body"]
 
 
 def test_outbox_json_on_an_empty_database(data_dir: Path, capsys) -> None:
@@ -336,3 +353,158 @@ def test_cli_module_imports_without_textual_app() -> None:
     source = Path(cli.__file__).read_text(encoding="utf-8")
     top_level = [line for line in source.splitlines() if line.startswith(("import ", "from "))]
     assert not any("textual" in line or "areaclienti_tui.app" in line for line in top_level)
+
+
+# --- database faults: read-only, busy, foreign; never SQL nor values on screen or in the log ----
+
+NEW_PASSWORD = "Sportello#2026x"
+
+
+def _migrated(folder: Path, name: str = "areaclienti.db") -> Path:
+    path = folder / name
+    db = Database(f"sqlite:///{path}")
+    try:
+        db.migrate()
+    finally:
+        db.dispose()
+    return path
+
+
+def _read_only_url(path: Path) -> str:
+    """A database nobody may write: chmod 0444 file and folder, or, as root (who ignores
+    file modes), SQLite's own read-only mode. Either way the console can only read it."""
+    if os.geteuid() != 0:
+        for companion in path.parent.glob(path.name + "-*"):
+            companion.unlink()
+        path.chmod(0o444)
+        path.parent.chmod(0o555)
+        return f"sqlite:///{path}"
+    return f"sqlite:///file:{path}?mode=ro&uri=true"
+
+
+@pytest.fixture
+def read_only_db(tmp_path: Path) -> Iterator[str]:
+    folder = tmp_path / "archivio"
+    folder.mkdir()
+    path = _migrated(folder)
+    yield _read_only_url(path)
+    folder.chmod(0o755)
+    path.chmod(0o644)
+
+
+def _assert_clean(err: str, data_dir: Path) -> None:
+    """No SQL, no bound values, no traceback on the terminal or in the log."""
+    log = (data_dir / "areaclienti.log").read_text(encoding="utf-8") if (data_dir / "areaclienti.log").exists() else ""
+    for text in (err, log):
+        assert "$2b$" not in text and NEW_PASSWORD not in text
+        assert "[parameters:" not in text
+    for word in ("INSERT", "UPDATE", "SELECT", "[SQL", "Traceback"):
+        assert word not in err, err
+
+
+def _fake_console(monkeypatch: pytest.MonkeyPatch) -> dict[str, object]:
+    seen: dict[str, object] = {}
+
+    class FakeApp:
+        return_code = 0
+
+        def run(self) -> None:
+            seen["ran"] = True
+
+    monkeypatch.setitem(sys.modules, "areaclienti_tui.app", types.SimpleNamespace(create_app=lambda **kw: FakeApp()))
+    return seen
+
+
+COMMANDS = {
+    "operator-add": ["operator", "add", "mrossi", "--password-stdin"],
+    "import": ["import", "CSV"],
+    "reset-demo": ["reset-demo", "--yes"],
+    "console": [],
+}
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_read_only_database_is_an_italian_message(
+    command: str, read_only_db: str, data_dir: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    csv = tmp_path / "clienti.csv"
+    csv.write_text(HEADER + MARIO, encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(NEW_PASSWORD + "\n"))
+    seen = _fake_console(monkeypatch)
+    argv = [str(csv) if arg == "CSV" else arg for arg in COMMANDS[command]]
+    assert run("--data-dir", str(data_dir), "--db", read_only_db, *argv) == 1
+    err = capsys.readouterr().err
+    assert "il database è in sola lettura" in err
+    _assert_clean(err, data_dir)
+    assert "ran" not in seen  # the console did not start
+
+
+@pytest.mark.parametrize("command", ["operator-add", "import", "reset-demo"])
+def test_a_write_failing_midway_is_an_italian_message_without_values(
+    command: str, read_only_db: str, data_dir: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Even past the start-up probe, the failed INSERT's SQL and values (a bcrypt hash) never show."""
+    monkeypatch.setattr(store_db.Database, "check_writable", lambda self: None)
+    csv = tmp_path / "clienti.csv"
+    csv.write_text(HEADER + MARIO, encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(NEW_PASSWORD + "\n"))
+    argv = [str(csv) if arg == "CSV" else arg for arg in COMMANDS[command]]
+    assert run("--data-dir", str(data_dir), "--db", read_only_db, *argv) == 1
+    err = capsys.readouterr().err
+    assert "il database è in sola lettura" in err
+    _assert_clean(err, data_dir)
+
+
+def test_outbox_on_a_database_that_cannot_be_created(data_dir: Path, tmp_path: Path, capsys) -> None:
+    url = f"sqlite:///file:{tmp_path / 'manca' / 'nuovo.db'}?mode=ro&uri=true"
+    assert run("--data-dir", str(data_dir), "--db", url, "outbox") == 1
+    err = capsys.readouterr().err
+    assert "il database è in sola lettura" in err
+    _assert_clean(err, data_dir)
+
+
+def test_outbox_still_reads_a_read_only_database(read_only_db: str, data_dir: Path, capsys) -> None:
+    assert run("--data-dir", str(data_dir), "--db", read_only_db, "outbox") == 0
+    assert "Nessun messaggio" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize("command", list(COMMANDS))
+def test_a_locked_database_is_an_italian_message(
+    command: str, data_dir: Path, tmp_path: Path, capsys, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    path = _migrated(data_dir)
+    monkeypatch.setattr(store_db, "SQLITE_BUSY_TIMEOUT", 0.2)
+    csv = tmp_path / "clienti.csv"
+    csv.write_text(HEADER + MARIO, encoding="utf-8")
+    monkeypatch.setattr(sys, "stdin", io.StringIO(NEW_PASSWORD + "\n"))
+    seen = _fake_console(monkeypatch)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        argv = [str(csv) if arg == "CSV" else arg for arg in COMMANDS[command]]
+        assert run("--data-dir", str(data_dir), *argv) == 1
+    finally:
+        holder.rollback()
+        holder.close()
+    err = capsys.readouterr().err
+    assert "il database è occupato da un'altra console" in err
+    _assert_clean(err, data_dir)
+    assert "ran" not in seen
+
+
+def test_a_foreign_database_is_refused_byte_for_byte_unchanged(data_dir: Path, tmp_path: Path, capsys) -> None:
+    folder = tmp_path / "gestionale"
+    folder.mkdir()
+    path = folder / "fatture.sqlite"
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE fatture (numero TEXT PRIMARY KEY, importo REAL)")
+    connection.execute("INSERT INTO fatture VALUES ('F-1', 99.0)")
+    connection.commit()
+    connection.close()
+    before = hashlib.sha256(path.read_bytes()).hexdigest()
+    for argv in (["outbox"], ["reset-demo", "--yes"], []):
+        assert run("--data-dir", str(data_dir), "--db", f"sqlite:///{path}", *argv) == 2
+        err = capsys.readouterr().err
+        assert "non è un database di Area Clienti" in err and "Traceback" not in err
+    assert hashlib.sha256(path.read_bytes()).hexdigest() == before
+    assert sorted(p.name for p in folder.iterdir()) == ["fatture.sqlite"]

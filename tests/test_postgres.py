@@ -218,3 +218,61 @@ def test_unique_constraints_hold_when_the_check_is_raced(personas: Context, monk
         registration.complete(ctx, *flows[1])
     with ctx.db.session() as session:
         assert session.exec(select(func.count()).select_from(Account)).one() == 1
+
+
+# --- a database that is not ours, and an interrupted first start ----------------------
+
+
+def _tables(url: str) -> set[str]:
+    engine = create_engine(url)
+    try:
+        return set(inspect(engine).get_table_names())
+    finally:
+        engine.dispose()
+
+
+@pytest.mark.parametrize("revision", [None, "ae1027a6acf"], ids=["senza-alembic", "revisione-sconosciuta"])
+def test_a_foreign_database_is_refused_untouched(pg_url: str, tmp_path: Path, revision: str | None) -> None:
+    from areaclienti_tui.store.db import ForeignDatabaseError
+
+    engine = create_engine(pg_url)
+    with engine.begin() as connection:
+        connection.exec_driver_sql("CREATE TABLE fatture (numero TEXT PRIMARY KEY, importo NUMERIC)")
+        connection.exec_driver_sql("INSERT INTO fatture VALUES ('F-1', 99)")
+        if revision:
+            connection.exec_driver_sql("CREATE TABLE alembic_version (version_num VARCHAR(32) PRIMARY KEY)")
+            connection.exec_driver_sql(f"INSERT INTO alembic_version VALUES ('{revision}')")
+    engine.dispose()
+    before = _tables(pg_url)
+    settings = Settings(db=pg_url, data_dir=tmp_path, bcrypt_rounds=4, demo=True)
+    with pytest.raises(ForeignDatabaseError) as caught:
+        open_context(settings, FakeClock())
+    assert "non è stato modificato" in caught.value.message
+    assert _tables(pg_url) == before and "audit_events" not in before
+
+
+def test_a_first_start_failing_while_seeding_leaves_nothing_and_is_redone(
+    pg_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from areaclienti_tui.services import demo
+
+    settings = Settings(db=pg_url, data_dir=tmp_path, bcrypt_rounds=4, demo=True)
+    original = demo.importer.import_file
+
+    def import_then_fail(*args, **kwargs):
+        original(*args, **kwargs)
+        raise RuntimeError("interrotto dopo le personas")
+
+    monkeypatch.setattr(demo.importer, "import_file", import_then_fail)
+    with pytest.raises(RuntimeError):
+        open_context(settings, FakeClock())
+    assert _tables(pg_url) == set()  # the migration went with the seed
+
+    monkeypatch.setattr(demo.importer, "import_file", original)
+    ctx = open_context(settings, FakeClock())
+    try:
+        with ctx.db.session() as session:
+            assert session.exec(select(func.count()).select_from(Customer)).one() == 19
+            assert session.exec(select(Account).where(Account.username == demo.REGISTERED_USERNAME)).first()
+    finally:
+        ctx.db.dispose()

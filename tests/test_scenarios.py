@@ -178,6 +178,11 @@ def _error(text: str) -> str:
         ("[[step]]\nadvance = -5\n", "passo 1: «advance» vuole un numero di secondi maggiore di zero"),
         ("[[step]]\nadvance = true\n", "passo 1: «advance» vuole un numero di secondi, non un valore vero/falso"),
         ("[[step]]\npress = []\n", "passo 1: «press» vuole un tasto"),
+        ('[[step]]\npress = "notakey_zz"\n', 'prova.toml: passo 1: «press»: tasto sconosciuto "notakey_zz"'),
+        ('[[step]]\nclick = "#a"\n[[step]]\npress = ["tab", "ctrl+nope"]\n', 'passo 2: «press»: tasto sconosciuto "ctrl+nope"'),
+        ('[[step]]\npress = "iper+a"\n', 'passo 1: «press»: tasto sconosciuto "iper+a"'),
+        ('[[step]]\npress = "period"\n', 'passo 1: «press»: tasto sconosciuto "period"'),
+        ('[[step]]\nclick = "#a"\nkey = "enter"\n', "passo 1: verbo sconosciuto «key»"),
         ('[[step]]\nexpect_step = ""\n', "passo 1: «expect_step» vuole un testo non vuoto"),
         ('[[step]]\nexpect_outbox = "sms"\n', "passo 1: «expect_outbox» vuole una tabella"),
         ('[[step]]\nexpect_outbox = { canale = "sms" }\n', "passo 1: «expect_outbox» non conosce «canale»"),
@@ -223,6 +228,27 @@ expect_outbox = { channel = "SMS", to = "3471234567" }
         "expect_outbox channel=sms to=3471234567",
     ]
     assert loaded.steps[0] == Step(1, "type", "#nome", "Mario")
+
+
+def test_an_unknown_key_makes_the_file_invalid_naming_file_step_and_key():
+    invalid = BROKEN / "tasto-sconosciuto.toml"
+    with pytest.raises(ScenarioError) as caught:
+        scenario.load(invalid)
+    assert caught.value.message.startswith(f'{invalid}: passo 2: «press»: tasto sconosciuto "notakey_zz"')
+    lines: list[str] = []
+    assert scenario.main([invalid], out=lines.append) == scenario.EXIT_INVALID
+    assert f"  ✘ file non valido: {caught.value.message}" in lines
+
+
+@pytest.mark.parametrize(
+    "key",
+    ["enter", "tab", "escape", "ctrl+q", "shift+tab", "f9", "f12", "a", "Z", "7", "@", "è", "space", "backspace",
+     "delete", "home", "end", "pageup", "pagedown", "up", "down", "left", "right", "full_stop", "slash", "minus",
+     "ctrl+k", "alt+f4", "ctrl+shift+home", "exclamation_mark", "left_parenthesis", "wait:50"],
+)
+def test_textual_key_names_are_valid(key: str):
+    loaded = scenario.parse(Path("prova.toml"), f"[[step]]\npress = {scenario._quote(key)}\n")
+    assert loaded.steps[0].value == (key,)
 
 
 @pytest.mark.parametrize(

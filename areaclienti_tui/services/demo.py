@@ -20,7 +20,17 @@ OPERATOR_NAME = "Operatore demo"
 
 
 def seed(ctx: Context) -> importer.ImportReport:
-    """Load the personas and the demo accounts into the database."""
+    """Load the personas and the demo accounts into the database, in one transaction.
+
+    Run on a new database inside its migration's transaction (see
+    `services.setup.open_context`); on its own it opens its own: either the
+    personas, the demo account and the operator are all saved, or nothing is.
+    """
+    with ctx.db.atomic():
+        return _seed(ctx)
+
+
+def _seed(ctx: Context) -> importer.ImportReport:
     report = importer.import_file(ctx, ctx.settings.personas_file, actor="demo")
     with ctx.db.transaction() as session:
         customer = session.exec(select(Customer).where(Customer.codice_fiscale == REGISTERED_CF)).first()
@@ -50,16 +60,21 @@ def seed(ctx: Context) -> importer.ImportReport:
 
 
 def reset(ctx: Context, *, actor: str) -> importer.ImportReport:
-    """Empty every table (the schema stays), drop the uploaded documents, load the demo again."""
-    with ctx.db.transaction() as session:
-        for table in reversed(SQLModel.metadata.sorted_tables):
-            session.exec(delete(table))
+    """Empty every table (the schema stays), load the demo again, then drop the uploaded documents.
+
+    The database part is one transaction: interrupted or failed, it leaves the
+    data as they were (and the documents in place).
+    """
+    with ctx.db.atomic():
+        with ctx.db.transaction() as session:
+            for table in reversed(SQLModel.metadata.sorted_tables):
+                session.exec(delete(table))
+        report = _seed(ctx)
+        with ctx.db.transaction() as session:
+            audit.record(ctx, session, "demo_ripristinata", actor=actor)
     documents = ctx.settings.documents_dir
     if documents.is_dir():
         for stored in documents.iterdir():
             if stored.is_file() and not stored.is_symlink():
                 stored.unlink()
-    report = seed(ctx)
-    with ctx.db.transaction() as session:
-        audit.record(ctx, session, "demo_ripristinata", actor=actor)
     return report

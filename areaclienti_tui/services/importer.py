@@ -1,8 +1,17 @@
 """Customer CSV import (SPEC §5): streamed in chunks, idempotent, row errors reported.
 
-The codice fiscale is the key: a known customer is updated when its row
-changed, left alone otherwise. Bad rows are reported with their line number
-and skipped; the rest of the file is imported.
+The codice fiscale is the key, read through omocodia: the omocode form of a
+code and its base form (``cf_base``) are the same person, hence the same
+customer. A known customer is updated when its row changed, left alone
+otherwise; when a row carries the other form of a known code, the customer
+keeps the form imported last (the registry's newest word), so the
+``codice_fiscale`` column stays unique and lookups by either form (2B, the
+operator's search) find the customer.
+
+Bad rows are reported with their line number and reason, and skipped; the
+rest of the file is imported. Bad means also: a field over its column's length
+(or over the CSV reader's own limit), or a control character (ESC, C1, bidi
+overrides, newlines…) in any field, which would otherwise reach the terminal.
 """
 
 from __future__ import annotations
@@ -20,7 +29,7 @@ from sqlmodel import Session, col, select
 
 from areaclienti_tui.rules.codice_fiscale import base_codice_fiscale, validate_codice_fiscale
 from areaclienti_tui.rules.errors import RuleError
-from areaclienti_tui.rules.text import clean_person_name, normalize_name
+from areaclienti_tui.rules.text import clean_person_name, normalize_name, refuse_control_chars
 from areaclienti_tui.rules.username import normalize_contact
 from areaclienti_tui.services import audit
 from areaclienti_tui.services.context import Context
@@ -39,6 +48,21 @@ COLUMNS = (
     "inarcassa",
 )
 POLICY_STATES = ("attiva", "scaduta", "annullata", "sospesa")
+# Longest accepted field, per column, in characters (before any other check).
+FIELD_LIMITS = {
+    "codice_fiscale": 32,
+    "nome": 120,
+    "cognome": 120,
+    "sesso": 10,
+    "data_nascita": 20,
+    "luogo_nascita": 80,
+    "email": 2000,
+    "cellulare": 500,
+    "polizze": 4000,
+    "inarcassa": 5,
+}
+POLICY_NUMBER_MAX = 40
+POLICY_PRODUCT_MAX = 120
 CHUNK = 2000
 ErrorSink = Callable[[int, str], None]
 
@@ -101,8 +125,10 @@ def _policies(value: str | None) -> tuple[tuple[str, str, str], ...]:
         numero, _, rest = item.partition(":")
         prodotto, _, stato = rest.partition(":")
         numero, prodotto, stato = numero.strip(), prodotto.strip(), (stato.strip().lower() or "attiva")
-        if not numero or len(numero) > 40:
+        if not numero or len(numero) > POLICY_NUMBER_MAX:
             raise RuleError(f"numero di polizza non valido: {item!r}")
+        if len(prodotto) > POLICY_PRODUCT_MAX:
+            raise RuleError(f"nome del prodotto della polizza {numero} troppo lungo (al massimo {POLICY_PRODUCT_MAX} caratteri)")
         if stato not in POLICY_STATES:
             raise RuleError(f"stato della polizza {numero} non valido: {stato!r} (ammessi: {', '.join(POLICY_STATES)})")
         result[numero] = (numero, prodotto or "Polizza Generali", stato)
@@ -111,6 +137,12 @@ def _policies(value: str | None) -> tuple[tuple[str, str, str], ...]:
 
 def parse_row(line: int, raw: dict[str, str | None]) -> CustomerRow:
     """One CSV record to a CustomerRow; RuleError names what is wrong."""
+    for column in COLUMNS:
+        value = raw.get(column) or ""
+        limit, length = FIELD_LIMITS[column], len(value.strip())
+        if length > limit:
+            raise RuleError(f"il campo {column} è troppo lungo ({length} caratteri, al massimo {limit})")
+        refuse_control_chars(value, column)
     try:
         info = validate_codice_fiscale(raw.get("codice_fiscale") or "")
     except RuleError as error:
@@ -143,20 +175,48 @@ def parse_row(line: int, raw: dict[str, str | None]) -> CustomerRow:
         cognome=cognome,
         sesso=sesso,
         data_nascita=born,
-        luogo_nascita=(raw.get("luogo_nascita") or "").strip()[:80],
+        luogo_nascita=(raw.get("luogo_nascita") or "").strip(),
         contacts=frozenset(contacts),
         policies=_policies(raw.get("polizze")),
         inarcassa=inarcassa == "1",
     )
 
 
+def _csv_reason(error: csv.Error) -> str:
+    """The csv module's complaint about a record, in Italian."""
+    text = str(error)
+    if "field larger than field limit" in text:
+        return f"un campo supera la lunghezza massima che si può leggere ({csv.field_size_limit()} caratteri)"
+    if "NUL" in text:
+        return "la riga contiene un carattere nullo (NUL)"
+    if "new-line character seen in unquoted field" in text:
+        return "a capo non valido dentro un campo senza virgolette"
+    return f"riga CSV non leggibile ({text})"
+
+
 def read_rows(lines: Iterable[str], report: ImportReport, on_error: ErrorSink) -> Iterator[CustomerRow]:
-    """Parse the CSV lazily; bad rows go to `on_error` and are skipped."""
+    """Parse the CSV lazily; bad rows go to `on_error` and are skipped.
+
+    A record the csv module cannot read (a field over its size limit, a NUL)
+    is a bad row too: the reader drops the rest of that line and goes on.
+    """
     reader = csv.DictReader(lines)
-    missing = [c for c in COLUMNS if c not in (reader.fieldnames or [])]
+    try:
+        fieldnames = reader.fieldnames or []
+    except csv.Error as error:
+        raise ImportFileError(f"intestazione non leggibile: {_csv_reason(error)}") from None
+    missing = [c for c in COLUMNS if c not in fieldnames]
     if missing:
         raise ImportFileError(f"intestazione del file senza le colonne: {', '.join(missing)}")
-    for raw in reader:
+    while True:
+        try:
+            raw = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            report.rows += 1
+            on_error(reader.reader.line_num, _csv_reason(error))
+            continue
         line = reader.line_num
         report.rows += 1
         try:
@@ -168,13 +228,19 @@ def read_rows(lines: Iterable[str], report: ImportReport, on_error: ErrorSink) -
 
 
 def _chunks(rows: Iterator[CustomerRow], size: int, on_error: ErrorSink) -> Iterator[dict[str, CustomerRow]]:
-    """Rows by codice fiscale, `size` at a time; a repeat within a chunk is a bad row."""
+    """Rows by base codice fiscale, `size` at a time; a repeat within a chunk is a bad row.
+
+    Either omocode form of one code counts as a repeat: same person.
+    """
     chunk: dict[str, CustomerRow] = {}
     for row in rows:
-        if row.codice_fiscale in chunk:
-            on_error(row.line, f"codice fiscale {row.codice_fiscale} già presente in una riga precedente")
+        base = base_codice_fiscale(row.codice_fiscale)
+        earlier = chunk.get(base)
+        if earlier is not None:
+            form = "" if earlier.codice_fiscale == row.codice_fiscale else f" (come {earlier.codice_fiscale}, per omocodia)"
+            on_error(row.line, f"codice fiscale {row.codice_fiscale} già presente in una riga precedente{form}")
             continue
-        chunk[row.codice_fiscale] = row
+        chunk[base] = row
         if len(chunk) >= size:
             yield chunk
             chunk = {}
@@ -203,10 +269,25 @@ class _Chunk:
         self.started = started
         self.now = now
 
-    def _existing(self, codes: list[str]) -> dict[str, dict]:
+    def _existing(self, rows: dict[str, CustomerRow]) -> dict[str, dict]:
+        """The known customer of each base code: the one with the very same form, else the oldest."""
         table = Customer.__table__
-        rows = self.session.execute(select(table).where(table.c.codice_fiscale.in_(codes))).mappings().all()
-        return {row["codice_fiscale"]: dict(row) for row in rows}
+        codes = [row.codice_fiscale for row in rows.values()]
+        found = self.session.execute(
+            select(table).where(table.c.cf_base.in_(list(rows)) | table.c.codice_fiscale.in_(codes)).order_by(table.c.id)
+        ).mappings().all()
+        by_base: dict[str, dict] = {}
+        for customer in found:
+            base = customer["cf_base"]
+            row = rows.get(base)
+            if row is None:
+                continue
+            current = by_base.get(base)
+            if current is None or (
+                customer["codice_fiscale"] == row.codice_fiscale and current["codice_fiscale"] != row.codice_fiscale
+            ):
+                by_base[base] = dict(customer)
+        return by_base
 
     def _links(self, ids: list[int]) -> tuple[dict[int, set], dict[int, set]]:
         contacts: dict[int, set[tuple[str, str]]] = {}
@@ -226,17 +307,17 @@ class _Chunk:
         return contacts, policies
 
     def apply(self, rows: dict[str, CustomerRow], report: ImportReport) -> None:
-        existing = self._existing(list(rows))
+        existing = self._existing(rows)
         contacts, policies = self._links([c["id"] for c in existing.values()])
 
         fresh: list[CustomerRow] = []
         changed: list[tuple[int, CustomerRow]] = []
-        for code, row in rows.items():
-            current = existing.get(code)
+        for base, row in rows.items():
+            current = existing.get(base)
             if current is None:
                 fresh.append(row)
                 continue
-            fields = _customer_fields(row)
+            fields = {"codice_fiscale": row.codice_fiscale, **_customer_fields(row)}
             same = all(current[key] == value for key, value in fields.items())
             same = same and contacts.get(current["id"], set()) == set(row.contacts)
             same = same and policies.get(current["id"], set()) == set(row.policies)
@@ -263,7 +344,15 @@ class _Chunk:
             ids = [customer_id for customer_id, _ in changed]
             self.session.execute(
                 update(Customer),
-                [{"id": customer_id, "updated_at": self.started, **_customer_fields(row)} for customer_id, row in changed],
+                [
+                    {
+                        "id": customer_id,
+                        "codice_fiscale": row.codice_fiscale,
+                        "updated_at": self.started,
+                        **_customer_fields(row),
+                    }
+                    for customer_id, row in changed
+                ],
             )
             self.session.execute(delete(Contact).where(col(Contact.customer_id).in_(ids), Contact.source == "registro"))
             self.session.execute(delete(Policy).where(col(Policy.customer_id).in_(ids)))
@@ -312,9 +401,11 @@ def import_lines(
     Memory stays flat whatever the file's length: rows are parsed lazily, each
     chunk is written with a few bulk statements, and only the first
     MAX_KEPT_ERRORS bad rows are kept in the report (`on_error` sees them all).
-    A codice fiscale repeated within one chunk is reported as a bad row;
-    repeated farther apart, the later row updates the customer (last one wins),
-    which keeps memory from growing with the file.
+    A codice fiscale repeated within one chunk (in either omocode form) is
+    reported as a bad row; repeated farther apart, the later row updates the
+    customer (last one wins, its form of the code included), which keeps
+    memory from growing with the file. Inside `Database.atomic` (the demo
+    seed) the chunks' commits only flush: the whole import is one transaction.
     """
     report = ImportReport()
 

@@ -281,3 +281,138 @@ def test_progress_is_reported(ctx):
     seen = []
     importer.import_file(ctx, ctx.settings.personas_file, chunk_size=10, progress=lambda r: seen.append(r.inserted))
     assert seen == [10, 19, 19]
+
+
+# --- hostile files: oversized fields, control characters, omocodia ---------------------
+
+
+def _valid_rows(count: int) -> list[str]:
+    """`count` distinct valid rows (codes with the right check character, date and sex)."""
+    from codicefiscale import codicefiscale
+
+    letters = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    rows = []
+    for i in range(count):
+        name = "".join(letters[(i // 26**k) % 26] for k in range(6))
+        born = date(1950, 1, 1) + timedelta(days=i % 18000)
+        body = f"{name}{born.year % 100:02d}{'ABCDEHLMPRST'[born.month - 1]}{born.day:02d}H501"
+        code = body + codicefiscale.encode_cin(body)
+        rows.append(f"{code},Marco,Rossi,M,{born.isoformat()},Roma,cliente{i}@esempio.it,,INA-{i:06d},1")
+    return rows
+
+
+def test_an_oversized_field_is_a_row_error_and_every_good_row_is_kept(ctx, tmp_path):
+    good = _valid_rows(2500)
+    huge = MARIO.replace("Roma", "R" * 200_000)
+    path = tmp_path / "grande.csv"
+    path.write_text(_csv(*good[:1200], huge, *good[1200:]), encoding="utf-8")
+    report = importer.import_file(ctx, path)
+    assert report.error_count == 1
+    [(line, reason)] = report.errors
+    assert line == 1202  # header, 1200 good rows, then the oversized one
+    assert "lunghezza massima" in reason
+    assert (report.rows, report.inserted) == (2501, 2500)
+    assert len(_all_cfs(ctx)) == 2500 and "RSSMRA75C14H501L" not in _all_cfs(ctx)
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "words"),
+    [
+        ("luogo_nascita", "R" * 81, ["luogo_nascita", "troppo lungo", "80"]),
+        ("nome", "M" * 121, ["nome", "troppo lungo"]),
+        ("email", "a" * 2001, ["email", "troppo lungo"]),
+        ("polizze", "INA-1:" + "P" * 121, ["prodotto", "120"]),
+    ],
+    ids=["luogo_nascita", "nome", "email", "prodotto"],
+)
+def test_fields_are_bounded_per_column(ctx, customers_csv, column, value, words):
+    fields = dict(zip(HEADER.split(","), MARIO.split(","), strict=True))
+    fields[column] = value
+    report = customers_csv(_csv(",".join(fields.values()), DAVIDE))
+    [(line, reason)] = report.errors
+    assert line == 2
+    for word in words:
+        assert word in reason, reason
+    assert _all_cfs(ctx) == {"RCCDVD83R05G478L"}
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "shown"),
+    [
+        ("luogo_nascita", "Roma\x1b[2J\x1b]0;pwned\x07", "ESC"),
+        ("luogo_nascita", "Ro\u202eam", "U+202E"),
+        ("polizze", "INA-1:Sanitaria\x1b[31m", "ESC"),
+        ("polizze", "INA-\u20661:Sanitaria", "U+2066"),
+        ("nome", "Ma\x9brio", "U+009B"),
+        ("email", "mario.rossi@gmail.com\x00", "U+0000"),
+        ("cellulare", "347\t1234567", "U+0009"),
+    ],
+    ids=["luogo-esc", "luogo-bidi", "polizze-esc", "polizze-bidi", "nome-csi", "email-nul", "cellulare-tab"],
+)
+def test_control_characters_are_a_row_error_naming_the_column(ctx, customers_csv, column, value, shown):
+    fields = dict(zip(HEADER.split(","), MARIO.split(","), strict=True))
+    fields[column] = value
+    report = customers_csv(_csv(",".join(fields.values()), DAVIDE))
+    [(line, reason)] = report.errors
+    assert line == 2
+    assert column in reason and shown in reason, reason
+    assert _all_cfs(ctx) == {"RCCDVD83R05G478L"}
+
+
+GIOVANNI_BASE = "RSSGNN77M25G273D"
+GIOVANNI_OMOCODE = "RSSGNN77M25G27PZ"
+GIOVANNI = f"{GIOVANNI_BASE},Giovanni,Russo,M,1977-08-25,Palermo,giovanni.russo@gmail.com,,INA-2024-000109,1"
+
+
+def _customer_count(ctx) -> int:
+    with ctx.db.session() as session:
+        return session.exec(select(func.count()).select_from(Customer)).one()
+
+
+@pytest.mark.parametrize(("first", "second"), [(GIOVANNI_BASE, GIOVANNI_OMOCODE), (GIOVANNI_OMOCODE, GIOVANNI_BASE)])
+def test_omocode_and_base_form_are_one_customer_keeping_the_form_imported_last(ctx, customers_csv, first, second):
+    customers_csv(_csv(GIOVANNI.replace(GIOVANNI_BASE, first)))
+    (original,) = _all_cfs(ctx)
+    assert original == first
+    report = customers_csv(_csv(GIOVANNI.replace(GIOVANNI_BASE, second).replace("Palermo", "Monreale")))
+    assert (report.inserted, report.updated, report.errors) == (0, 1, [])
+    assert _customer_count(ctx) == 1
+    customer = _customer(ctx, second)
+    assert (customer.codice_fiscale, customer.cf_base, customer.luogo_nascita) == (second, GIOVANNI_BASE, "Monreale")
+    # Importing the same row again changes nothing.
+    again = customers_csv(_csv(GIOVANNI.replace(GIOVANNI_BASE, second).replace("Palermo", "Monreale")))
+    assert (again.inserted, again.updated, again.unchanged) == (0, 0, 1)
+
+
+def test_omocode_and_base_form_in_one_file_are_a_repeat(ctx, customers_csv):
+    report = customers_csv(_csv(GIOVANNI, GIOVANNI.replace(GIOVANNI_BASE, GIOVANNI_OMOCODE)))
+    [(line, reason)] = report.errors
+    assert line == 3 and GIOVANNI_OMOCODE in reason and "già presente" in reason and GIOVANNI_BASE in reason
+    assert _all_cfs(ctx) == {GIOVANNI_BASE}
+
+
+def test_omocode_form_updates_across_chunks(ctx):
+    text = _csv(GIOVANNI, MARIO, GIOVANNI.replace(GIOVANNI_BASE, GIOVANNI_OMOCODE))
+    report = importer.import_text(ctx, text, chunk_size=2)
+    assert (report.inserted, report.updated, report.errors) == (2, 1, [])
+    assert _all_cfs(ctx) == {GIOVANNI_OMOCODE, "RSSMRA75C14H501L"}
+
+
+def test_2b_lookup_finds_the_customer_whichever_form_is_typed(ctx, customers_csv):
+    from areaclienti_tui.rules.codice_fiscale import validate_codice_fiscale
+    from areaclienti_tui.services import pathb
+
+    customers_csv(_csv(GIOVANNI.replace(GIOVANNI_BASE, GIOVANNI_OMOCODE)))
+    (customer_id,) = {_customer(ctx, GIOVANNI_OMOCODE).id}
+    for typed in (GIOVANNI_BASE, GIOVANNI_OMOCODE):
+        found = pathb.lookup(ctx, validate_codice_fiscale(typed), frozenset())
+        assert found.customer_id == customer_id, typed
+
+
+def test_seed_import_inside_an_atomic_block_is_undone_with_it(ctx):
+    with pytest.raises(RuntimeError):
+        with ctx.db.atomic():
+            report = importer.import_file(ctx, ctx.settings.personas_file, chunk_size=4)
+            assert report.inserted == PERSONAS
+            raise RuntimeError("interrotto")
+    assert _all_cfs(ctx) == set()

@@ -1,8 +1,16 @@
-"""The store (SPEC §6): Alembic migrations, SQLite pragmas, cascades, transactions."""
+"""The store (SPEC §6): Alembic migrations, SQLite pragmas, cascades, transactions;
+hidden SQL parameters, foreign databases refused untouched, an atomic first start."""
 
 from __future__ import annotations
 
+import hashlib
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
 from datetime import date
+from pathlib import Path
 
 import pytest
 from alembic.script import ScriptDirectory
@@ -10,9 +18,21 @@ from sqlalchemy import func, inspect, text
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import SQLModel, select
 
-from areaclienti_tui.clock import as_utc
-from areaclienti_tui.store.db import Database, alembic_config
-from areaclienti_tui.store.models import Account, Contact, Customer, Policy
+from areaclienti_tui.clock import FakeClock, as_utc
+from areaclienti_tui.services import demo
+from areaclienti_tui.services.setup import open_context
+from areaclienti_tui.settings import Settings
+from areaclienti_tui.store import db as store_db
+from areaclienti_tui.store.db import (
+    BUSY,
+    NOT_A_DATABASE,
+    READ_ONLY,
+    Database,
+    ForeignDatabaseError,
+    alembic_config,
+    database_problem,
+)
+from areaclienti_tui.store.models import Account, Contact, Customer, Operator, Policy
 
 
 def _customer(ctx, cf: str = "RSSMRA75C14H501L") -> Customer:
@@ -168,3 +188,211 @@ def test_timestamps_read_back_as_utc(ctx, clock):
         customer = session.exec(select(Customer)).one()
     assert as_utc(customer.created_at) == clock.now()
 
+
+# --- safety: hidden parameters, foreign databases, atomic first start, busy/read-only ----------
+
+
+def _digest(folder: Path) -> dict[str, str]:
+    """Every file of the folder and its SHA-256: a byte-for-byte snapshot."""
+    return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(folder.iterdir()) if p.is_file()}
+
+
+def test_bound_parameters_never_appear_in_errors(ctx):
+    secret = "$2b$12$SEGRETOsegretoSEGRETOsegretoSEGRETOsegretoSEGRETOsegr"
+    assert ctx.db.engine.hide_parameters
+    with pytest.raises(IntegrityError) as caught:
+        with ctx.db.transaction() as session:
+            session.add(Operator(username="x", display_name="x", password_hash=secret, created_at=ctx.clock.now()))
+            session.add(Operator(username="x", display_name="y", password_hash=secret, created_at=ctx.clock.now()))
+    assert secret not in str(caught.value) and "SEGRETO" not in repr(caught.value)
+    assert "parameters hidden" in str(caught.value)
+
+
+def _foreign_file(path: Path) -> None:
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE fatture (numero TEXT, importo REAL)")
+    connection.execute("INSERT INTO fatture VALUES ('F-1', 120.5)")
+    connection.commit()
+    connection.close()
+
+
+def _unknown_revision_file(path: Path) -> None:
+    connection = sqlite3.connect(path)
+    connection.execute("CREATE TABLE alembic_version (version_num VARCHAR(32) NOT NULL PRIMARY KEY)")
+    connection.execute("INSERT INTO alembic_version VALUES ('ae1027a6acf')")
+    connection.execute("CREATE TABLE users (id INTEGER PRIMARY KEY)")
+    connection.commit()
+    connection.close()
+
+
+@pytest.mark.parametrize(
+    ("make", "words"),
+    [(_foreign_file, ["manca la tabella alembic_version", "fatture"]), (_unknown_revision_file, ["ae1027a6acf"])],
+    ids=["senza-alembic", "revisione-sconosciuta"],
+)
+def test_a_foreign_sqlite_database_is_refused_untouched(tmp_path, make, words):
+    folder = tmp_path / "altrui"
+    folder.mkdir()
+    path = folder / "gestionale.db"
+    make(path)
+    before = _digest(folder)
+    settings = Settings(data_dir=tmp_path / "dati", db=f"sqlite:///{path}", bcrypt_rounds=4, demo=True)
+    with pytest.raises(ForeignDatabaseError) as caught:
+        open_context(settings, FakeClock())
+    for word in words:
+        assert word in caught.value.message
+    assert "non è stato modificato" in caught.value.message
+    assert _digest(folder) == before  # same files, same bytes: no -wal, no alembic_version, no audit_events
+    tables = {row[0] for row in sqlite3.connect(path).execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert "audit_events" not in tables and "customers" not in tables
+
+
+def test_a_file_that_is_not_a_database_is_refused_untouched(tmp_path):
+    folder = tmp_path / "altrui"
+    folder.mkdir()
+    path = folder / "appunti.db"
+    path.write_text("non sono un database SQLite\n" * 200, encoding="utf-8")
+    before = _digest(folder)
+    database = Database(f"sqlite:///{path}")
+    try:
+        with pytest.raises(Exception) as caught:
+            database.migrate()
+    finally:
+        database.dispose()
+    assert database_problem(caught.value) == NOT_A_DATABASE
+    assert _digest(folder) == before
+
+
+def test_an_empty_file_is_created_and_migrated(tmp_path):
+    path = tmp_path / "vuoto.db"
+    path.write_bytes(b"")
+    database = Database(f"sqlite:///{path}")
+    try:
+        assert database.migrate() is True
+        assert "customers" in inspect(database.engine).get_table_names()
+        with database.engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA journal_mode").scalar() == "wal"
+    finally:
+        database.dispose()
+
+
+def _seeded(settings: Settings) -> tuple[int, bool, bool]:
+    database = Database(settings.database_url)
+    try:
+        with database.session() as session:
+            customers = session.exec(select(func.count()).select_from(Customer)).one()
+            account = session.exec(select(Account).where(Account.username == demo.REGISTERED_USERNAME)).first()
+            operator = session.exec(select(Operator).where(Operator.username == demo.OPERATOR_USERNAME)).first()
+        return customers, account is not None, operator is not None
+    finally:
+        database.dispose()
+
+
+def test_a_first_start_failing_after_the_personas_leaves_nothing_and_is_redone(tmp_path, monkeypatch):
+    settings = Settings(data_dir=tmp_path, db=f"sqlite:///{tmp_path / 'primo.db'}", bcrypt_rounds=4, demo=True)
+    original = demo.importer.import_file
+
+    def import_then_fail(*args, **kwargs):
+        report = original(*args, **kwargs)
+        assert report.inserted == 19
+        raise RuntimeError("interrotto dopo le personas")
+
+    monkeypatch.setattr(demo.importer, "import_file", import_then_fail)
+    with pytest.raises(RuntimeError):
+        open_context(settings, FakeClock())
+    connection = sqlite3.connect(tmp_path / "primo.db")
+    assert connection.execute("SELECT name FROM sqlite_master WHERE type='table'").fetchall() == []
+    connection.close()
+
+    monkeypatch.setattr(demo.importer, "import_file", original)
+    open_context(settings, FakeClock()).db.dispose()
+    assert _seeded(settings) == (19, True, True)
+
+
+SEED_THEN_HANG = """
+import sys, time
+from areaclienti_tui.clock import FakeClock
+from areaclienti_tui.services import demo
+from areaclienti_tui.services.setup import open_context
+from areaclienti_tui.settings import Settings
+
+original = demo.importer.import_file
+
+def import_then_hang(*args, **kwargs):
+    report = original(*args, **kwargs)
+    print("personas", report.inserted, flush=True)
+    time.sleep(120)
+    return report
+
+demo.importer.import_file = import_then_hang
+open_context(Settings(data_dir=sys.argv[1], db=sys.argv[2], bcrypt_rounds=4, demo=True), FakeClock())
+"""
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="kill -9 needs POSIX signals")
+def test_a_first_start_killed_while_seeding_is_seeded_again_at_the_next_start(tmp_path):
+    url = f"sqlite:///{tmp_path / 'ucciso.db'}"
+    child = subprocess.Popen(
+        [sys.executable, "-c", SEED_THEN_HANG, str(tmp_path), url],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+    )
+    try:
+        line = child.stdout.readline()
+        assert line.strip() == "personas 19", (line, child.stderr.read() if child.poll() is not None else "")
+    finally:
+        os.kill(child.pid, signal.SIGKILL)
+        child.wait(timeout=30)
+        child.stdout.close()
+        child.stderr.close()
+    settings = Settings(data_dir=tmp_path, db=url, bcrypt_rounds=4, demo=True)
+    open_context(settings, FakeClock()).db.dispose()
+    assert _seeded(settings) == (19, True, True)
+
+
+def test_reset_demo_is_all_or_nothing(demo_ctx, monkeypatch):
+    with demo_ctx.db.transaction() as session:
+        session.add(Operator(username="mrossi", display_name="Mario", password_hash="x", created_at=demo_ctx.clock.now()))
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("guasto durante il ripristino")
+
+    monkeypatch.setattr(demo, "hash_password", broken)
+    with pytest.raises(RuntimeError):
+        demo.reset(demo_ctx, actor="test")
+    assert _count(demo_ctx, Operator, username="mrossi") == 1
+    assert _count(demo_ctx, Customer) == 19
+
+
+def test_a_read_only_database_fails_the_write_probe(tmp_path):
+    path = tmp_path / "sola-lettura.db"
+    Database(f"sqlite:///{path}").migrate()
+    read_only = Database(f"sqlite:///file:{path}?mode=ro&uri=true")
+    try:
+        assert read_only.migrate() is False  # reading works
+        with pytest.raises(Exception) as caught:
+            read_only.check_writable()
+    finally:
+        read_only.dispose()
+    assert database_problem(caught.value) == READ_ONLY
+
+
+def test_a_locked_database_is_busy(tmp_path, monkeypatch):
+    path = tmp_path / "bloccato.db"
+    Database(f"sqlite:///{path}").migrate()
+    monkeypatch.setattr(store_db, "SQLITE_BUSY_TIMEOUT", 0.2)
+    holder = sqlite3.connect(path, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    database = Database(f"sqlite:///{path}")
+    try:
+        with pytest.raises(Exception) as caught:
+            database.check_writable()
+        assert database_problem(caught.value) == BUSY
+        with pytest.raises(Exception) as caught:
+            with database.transaction() as session:
+                session.add(Operator(username="x", display_name="x", password_hash="$2b$SEGRETO", created_at=FakeClock().now()))
+        assert database_problem(caught.value) == BUSY
+        assert "SEGRETO" not in str(caught.value)
+    finally:
+        holder.rollback()
+        holder.close()
+        database.dispose()
