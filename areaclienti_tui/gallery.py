@@ -469,7 +469,7 @@ async def assistance_app(s: Stage) -> None:
 async def assistance_desktop(s: Stage) -> None:
     await s.tick("variante-desktop")
     await s.until(lambda: s.app.screen.variant == "desktop", "la versione Desktop del modulo")
-    front, back = identity_documents(s.folder)
+    front, back = identity_documents(s.ctx.settings.uploads_dir)  # attachments come only from there
     await s.fill("cellulare", "3405550123", focus=False)
     await s.fill("indirizzo", "Via Borfuro 4", focus=False)
     await s.fill("citta", "Bergamo", focus=False)
@@ -569,7 +569,7 @@ def operator_request(ctx: Context, folder: Path) -> None:
     from areaclienti_tui.rules.username import load_pec_domains
     from areaclienti_tui.services import assistance
 
-    front, back = identity_documents(folder / "documento")
+    front, back = identity_documents(ctx.settings.uploads_dir / "documento")  # attachments come only from there
     form = assistance.AssistanceForm(
         origin="11A", variant="desktop", nome="Stefano", cognome="Moretti", luogo_nascita="Bergamo",
         data_nascita="18/02/1972", sesso="M", cellulare="3405550123", email=MORETTI_USERNAME,

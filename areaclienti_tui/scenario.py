@@ -17,7 +17,8 @@ through Textual's Pilot, the way a person would: widgets are scrolled into
 view before a click, the runner waits for the focus before typing and waits on
 conditions (workers finished, screen changed), never for a fixed time.
 ``expect_*`` verbs retry until the screen shows what they expect or the
-timeout runs out.
+timeout runs out. ``attach`` copies its ``file`` (relative to the scenario)
+into the uploads folder of that data folder, the only place uploads come from.
 
 The runner prints one line per step and a summary; ``main`` returns 0 when
 every file passes, 1 when one fails, 2 when a file cannot be read or is not a
@@ -30,6 +31,7 @@ import asyncio
 import glob
 import logging
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -151,6 +153,73 @@ def _toml_error(error: tomllib.TOMLDecodeError) -> str:
     return f"TOML non valido: {text}"
 
 
+KEY_MODIFIERS = ("ctrl", "shift", "alt", "meta", "super", "hyper")
+
+
+def _textual_key_names() -> frozenset[str]:
+    """Every multi-character key name Textual knows (without modifiers)."""
+    from textual import keys as textual_keys
+
+    names: set[str] = set()
+    for key in textual_keys.Keys:
+        base = key.value.rpartition("+")[2]
+        if not base.startswith("<"):
+            names.add(base)
+    for table in (textual_keys.KEY_ALIASES, textual_keys.KEY_DISPLAY_ALIASES, textual_keys.KEY_TO_UNICODE_NAME):
+        names.update(table)
+    for aliases in textual_keys.KEY_ALIASES.values():
+        names.update(alias.rpartition("+")[2] for alias in aliases)
+    names.update(textual_keys.KEY_NAME_REPLACEMENTS.values())
+    try:  # the kitty keyboard protocol's names (a private module: optional)
+        from textual._keyboard_protocol import FUNCTIONAL_KEYS
+
+        names.update(FUNCTIONAL_KEYS.values())
+    except ImportError:  # pragma: no cover - depends on the Textual version
+        pass
+    return frozenset(name for name in names if len(name) > 1)
+
+
+_KEY_NAMES: frozenset[str] | None = None
+
+
+def valid_key(key: str) -> bool:
+    """True when Textual's Pilot would send `key` as a real key.
+
+    A key is one character (``"a"``, ``"@"``), or a name Textual knows
+    (``"enter"``, ``"f9"``, ``"pageup"``, ``"full_stop"``), optionally after
+    modifiers (``"ctrl+q"``, ``"shift+tab"``), or ``"wait:MS"``. Anything
+    else (``"notakey_zz"``) would be sent as a key no binding ever matches.
+    """
+    global _KEY_NAMES
+    if key.startswith("wait:"):
+        try:
+            return float(key[5:]) >= 0
+        except ValueError:
+            return False
+    if len(key) == 1:
+        return key.isprintable()
+    *modifiers, base = key.split("+") if not key.endswith("++") else [*key[:-2].split("+"), "+"]
+    if any(modifier not in KEY_MODIFIERS for modifier in modifiers) or len(set(modifiers)) != len(modifiers):
+        return False
+    if len(base) == 1:
+        return base.isprintable() and not base.isspace()
+    if _KEY_NAMES is None:
+        _KEY_NAMES = _textual_key_names()
+    if base in _KEY_NAMES:
+        return True
+    import unicodedata
+
+    from textual.keys import REPLACED_KEYS, _get_unicode_name_from_key, key_to_character
+
+    if key_to_character(base) is not None:
+        return True
+    try:  # the same lookup Pilot does for a named character (e.g. "left_parenthesis")
+        unicodedata.lookup(_get_unicode_name_from_key(REPLACED_KEYS.get(base, base)))
+    except KeyError:
+        return False
+    return True
+
+
 def _type_name(value: object) -> str:
     names = {str: "un testo", bool: "un valore vero/falso", int: "un numero", float: "un numero",
              dict: "una tabella", list: "un elenco"}
@@ -199,6 +268,12 @@ def _parse_step(path: Path, number: int, table: object) -> Step:
         if not isinstance(keys, list) or not keys or not all(isinstance(k, str) and k.strip() for k in keys):
             raise fail("«press» vuole un tasto (\"enter\") o un elenco di tasti ([\"tab\", \"enter\"])")
         value = tuple(k.strip() for k in keys)
+        for key in value:
+            if not valid_key(key):
+                raise fail(
+                    f"«press»: tasto sconosciuto {_quote(key)} (esempi validi: \"enter\", \"tab\", "
+                    "\"escape\", \"f9\", \"ctrl+q\", \"shift+tab\", una lettera)"
+                )
     elif verb in ("expect_step", "expect_text"):
         if not isinstance(value, str) or not value.strip():
             raise fail(f"«{verb}» vuole un testo non vuoto")
@@ -699,6 +774,19 @@ class _Player:
             raise StepFailed(f"{_quote(labels[index])} evidenziato in {selector}", "un'altra opzione")
         await self.settle()
 
+    def _into_uploads(self, source: Path) -> Path:
+        """A file beside the scenario is copied into the uploads folder of the
+        scenario's data folder (the only folder attachments may come from), under
+        its own name; anything else is looked for there by name (and refused)."""
+        from areaclienti_tui.services import documents
+
+        folder = documents.ensure_uploads_dir(self.app.settings)
+        if not source.is_file():
+            return folder / source.name
+        copy = folder / source.name
+        shutil.copyfile(source, copy)
+        return copy
+
     async def do_attach(self, step: Step) -> None:
         from textual.widgets import Static
 
@@ -708,7 +796,7 @@ class _Player:
         attach = getattr(screen, "attach", None)
         if not callable(attach):
             raise StepFailed(f"un modulo con allegati {self.at()}", f"una schermata senza allegati {self.at()}")
-        path = self.scenario.base / (step.extra or "")
+        path = self._into_uploads(self.scenario.base / (step.extra or ""))
         try:
             attach(step.target, path)
         except ValueError as error:

@@ -21,7 +21,7 @@ from areaclienti_tui.rules.text import clean_person_name, normalize_name
 from areaclienti_tui.rules.username import Username, is_pec_domain, parse_email, parse_mobile
 from areaclienti_tui.services import audit, documents, outbox
 from areaclienti_tui.services.context import Context
-from areaclienti_tui.services.documents import DocumentInfo
+from areaclienti_tui.services.documents import DocumentInfo, UploadArea
 from areaclienti_tui.services.privacy import load_notice
 from areaclienti_tui.store.models import (
     Account,
@@ -174,7 +174,12 @@ def _clean_text(text: str, *, required: str, label: str, limit: int, letters_onl
     return cleaned
 
 
-def _check(form: AssistanceForm, today: date, pec_domains: frozenset[str] | set[str] | tuple[str, ...]):
+def _check(
+    form: AssistanceForm,
+    today: date,
+    pec_domains: frozenset[str] | set[str] | tuple[str, ...],
+    uploads: UploadArea,
+):
     """Validate every field; return (errors by widget id, the cleaned values or None)."""
     errors: dict[str, str] = {}
     values: dict[str, object] = {}
@@ -244,7 +249,7 @@ def _check(form: AssistanceForm, today: date, pec_domains: frozenset[str] | set[
     def upload(path: Path | None, missing: str) -> DocumentInfo:
         if path is None or not str(path).strip():
             raise RuleError(missing, "empty")
-        return documents.inspect_upload(Path(path))
+        return documents.inspect_upload(Path(path), uploads)  # only from the uploads folder
 
     check("allega-fronte", lambda: upload(form.fronte, FRONT_REQUIRED))
     check("allega-retro", lambda: upload(form.retro, BACK_REQUIRED))
@@ -268,9 +273,12 @@ def _check(form: AssistanceForm, today: date, pec_domains: frozenset[str] | set[
     )
 
 
-def validate(form: AssistanceForm, *, today: date, pec_domains) -> dict[str, str]:  # noqa: ANN001
-    """Italian messages by widget id (``nome``, ``allega-retro``, ``privacy``…); empty when all is right."""
-    errors, _checked = _check(form, today, pec_domains)
+def validate(form: AssistanceForm, *, today: date, pec_domains, uploads: UploadArea) -> dict[str, str]:  # noqa: ANN001
+    """Italian messages by widget id (``nome``, ``allega-retro``, ``privacy``…); empty when all is right.
+
+    ``uploads`` is where attachments may come from (``UploadArea.from_settings``).
+    """
+    errors, _checked = _check(form, today, pec_domains, uploads)
     return errors
 
 
@@ -310,7 +318,7 @@ def submit(ctx: Context, form: AssistanceForm, *, today: date, pec_domains) -> i
 
     Raises AssistanceInvalid (errors by widget id) when something is wrong.
     """
-    errors, checked = _check(form, today, pec_domains)
+    errors, checked = _check(form, today, pec_domains, UploadArea.from_settings(ctx.settings))
     if errors or checked is None:
         raise AssistanceInvalid(errors)
     variant = "desktop" if form.origin == "7B" else form.variant

@@ -1,10 +1,14 @@
 """Identity documents attached to an assistance request (SPEC §4, documents).
 
 A document is accepted when its *content* is a PDF, a JPEG or a PNG that can
-really be opened, of at most 10 MB, picked directly in the folder the customer
-chose (a link that leads elsewhere is refused). Files are read in chunks and
+really be opened, of at most 10 MB (an image of at most ``image_max_pixels``,
+read from its header without decoding it), and when it is a regular file inside
+the uploads folder (``caricamenti/``): a path outside it, a link that leads out
+of it, anything in the data or documents folders, FIFOs, devices, sockets and
+folders are refused before anything is opened. Files are read in chunks and
 never past the limit. Accepted files are copied under the data folder with
-generated names; nothing is written anywhere else.
+generated names; nothing is written anywhere else. Previews of stored images
+are decoded with bounded memory (``preview_image``).
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import BinaryIO
+from typing import Any, BinaryIO
 
 from areaclienti_tui.rules.errors import RuleError
 
@@ -39,6 +43,55 @@ _PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 SYMLINK_OUTSIDE = "Il file è un collegamento a un'altra cartella: scegli direttamente il documento"
 DAMAGED = "Il file sembra danneggiato: non riusciamo ad aprirlo. Allega un'altra foto o un altro PDF"
+OUTSIDE_UPLOADS = (
+    "Puoi allegare solo i file della cartella dei caricamenti: copia lì il documento e sceglilo da quella cartella"
+)
+RESERVED = "Questo file è tra i dati riservati dell'applicazione e non si può allegare: scegli un documento caricato"
+UPLOADS_UNUSABLE = "La cartella dei caricamenti non è disponibile: chiedi aiuto al personale"
+TOO_MANY_PIXELS = "L'immagine ha troppi pixel: allega una foto di dimensioni normali"
+
+DEFAULT_MAX_PIXELS = 40_000_000
+
+
+@dataclass(frozen=True)
+class UploadArea:
+    """Where uploads may come from: only regular files inside ``folder``.
+
+    Whatever the folder holds, nothing inside ``documents_dir`` (other
+    customers' stored documents) is ever accepted, and nothing inside
+    ``data_dir`` (database, keys, logs) unless the uploads folder itself lies
+    inside the data folder (the default ``<data>/caricamenti``).
+    """
+
+    folder: Path
+    data_dir: Path | None = None
+    documents_dir: Path | None = None
+    max_pixels: int = DEFAULT_MAX_PIXELS
+
+    @classmethod
+    def from_settings(cls, settings: Any) -> UploadArea:
+        return cls(
+            folder=Path(settings.uploads_dir),
+            data_dir=Path(settings.data_dir),
+            documents_dir=Path(settings.documents_dir),
+            max_pixels=int(settings.image_max_pixels),
+        )
+
+    @property
+    def absolute_folder(self) -> Path:
+        return Path(os.path.abspath(Path(self.folder).expanduser()))
+
+
+def ensure_uploads_dir(settings: Any) -> Path:
+    """Create the uploads folder (mode 0700 when new) and return it, or raise RuleError."""
+    folder = UploadArea.from_settings(settings).absolute_folder
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    except OSError:
+        raise RuleError(UPLOADS_UNUSABLE, "uploads-folder") from None
+    if not folder.is_dir():
+        raise RuleError(UPLOADS_UNUSABLE, "uploads-folder")
+    return folder
 
 
 @dataclass(frozen=True)
@@ -91,8 +144,11 @@ def _sniff(head: bytes) -> str | None:
 
 
 @contextmanager
-def _open_regular(path: Path) -> Iterator[tuple[BinaryIO, os.stat_result]]:
-    """Open a regular file for reading, without blocking on FIFOs or following a last link."""
+def _open_regular(path: Path, expect: os.stat_result | None = None) -> Iterator[tuple[BinaryIO, os.stat_result]]:
+    """Open a regular file for reading, without blocking on FIFOs or following a last link.
+
+    With ``expect`` (an earlier lstat) the opened file must be that very file.
+    """
     flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     try:
         fd = os.open(path, flags)
@@ -106,6 +162,8 @@ def _open_regular(path: Path) -> Iterator[tuple[BinaryIO, os.stat_result]]:
         info = os.fstat(fd)
         if not stat.S_ISREG(info.st_mode):
             raise RuleError("Non è un file: scegli il documento da allegare", "not-file")
+        if expect is not None and (info.st_dev, info.st_ino) != (expect.st_dev, expect.st_ino):
+            raise RuleError("Il file è cambiato mentre lo controllavamo: sceglilo di nuovo", "changed")
         if hasattr(os, "set_blocking"):
             os.set_blocking(fd, True)
         handle = os.fdopen(fd, "rb")
@@ -170,16 +228,29 @@ def _jpeg_structure_ok(handle: BinaryIO, size: int) -> bool:
     return False
 
 
-def _image_facts(handle: BinaryIO, mime: str) -> tuple[int, int]:
+def _too_many_pixels(width: int, height: int, max_pixels: int) -> RuleError:
+    millions = f"{max_pixels / 1_000_000:.1f}".replace(".0", "").replace(".", ",")
+    return RuleError(
+        f"L'immagine ha troppi pixel ({width}×{height}, più dei {millions} milioni consentiti): "
+        "allega una foto più piccola o ridotta",
+        "pixels",
+    )
+
+
+def _image_facts(handle: BinaryIO, mime: str, max_pixels: int = DEFAULT_MAX_PIXELS) -> tuple[int, int]:
+    """Size of an image, checked against ``max_pixels`` from its header before anything is decoded."""
     from PIL import Image, ImageFile, UnidentifiedImageError
 
     ImageFile.LOAD_TRUNCATED_IMAGES = False
     expected = "JPEG" if mime == JPEG else "PNG"
     try:
         with warnings.catch_warnings():
+            # Pillow refuses (error) or warns about huge images at open: both are refusals here.
             warnings.simplefilter("error", Image.DecompressionBombWarning)
-            with Image.open(handle, formats=[expected]) as image:
+            with Image.open(handle, formats=[expected]) as image:  # reads the header only
                 width, height = image.size
+                if width * height > max_pixels:
+                    raise _too_many_pixels(width, height, max_pixels)
                 image.verify()
             if mime == JPEG:
                 # verify() checks little in a JPEG: decode it, scaled down, to find a broken one.
@@ -187,8 +258,10 @@ def _image_facts(handle: BinaryIO, mime: str) -> tuple[int, int]:
                 with Image.open(handle, formats=[expected]) as image:
                     image.draft("L", (max(1, width // 8), max(1, height // 8)))
                     image.load()
+    except RuleError:
+        raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
-        raise RuleError("L'immagine ha troppi pixel: allega una foto di dimensioni normali", "pixels") from None
+        raise RuleError(TOO_MANY_PIXELS, "pixels") from None
     except (UnidentifiedImageError, OSError, SyntaxError, ValueError, EOFError, IndexError, TypeError, KeyError):
         raise RuleError(DAMAGED, "damaged") from None
     if width <= 0 or height <= 0:
@@ -231,16 +304,52 @@ def _inside(target: Path, folder: Path) -> bool:
     return target == folder or target.is_relative_to(folder)
 
 
-def inspect_upload(path: Path, *, chosen_folder: Path | None = None) -> DocumentInfo:
+def _real(folder: Path | None) -> Path | None:
+    if folder is None:
+        return None
+    try:
+        return Path(os.path.abspath(Path(folder).expanduser())).resolve()
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(Path(folder).expanduser()))
+
+
+def _reserved(target: Path, real_uploads: Path, area: UploadArea) -> bool:
+    """Is the real file among the application's own data (never attachable)?"""
+    documents_dir, data_dir = _real(area.documents_dir), _real(area.data_dir)
+    if documents_dir is not None and _inside(target, documents_dir):
+        return True
+    if data_dir is not None and _inside(target, data_dir):
+        # Only the default layout, <data>/caricamenti, opens a door in the data folder.
+        uploads_within_data = real_uploads != data_dir and _inside(real_uploads, data_dir)
+        return not (uploads_within_data and _inside(target, real_uploads))
+    return False
+
+
+def resolve_in_uploads(path: Path | str, area: UploadArea) -> Path:
+    """The absolute path of a picked file: a relative one starts from the uploads folder."""
+    path = Path(path)
+    if not path.is_absolute():
+        path = area.absolute_folder / path
+    return Path(os.path.normpath(path))
+
+
+def inspect_upload(path: Path, area: UploadArea) -> DocumentInfo:
     """Check a picked file and describe it, or raise RuleError with an Italian message.
 
-    ``chosen_folder`` is the folder the customer browsed to (default: the folder
-    the picked path is in); the file's real location must lie inside it.
+    The file must be a regular file inside ``area.folder`` (its real location
+    too: a link leading out is refused), outside the application's data, and
+    its content a PDF, JPEG or PNG within the limits. Nothing is opened before
+    the path passed these checks; a FIFO or a device is never opened.
     """
-    path = Path(path).expanduser()
-    if not path.is_absolute():
-        path = Path(os.path.abspath(path))
+    path = resolve_in_uploads(path, area)
     name = path.name
+    folder = area.absolute_folder
+    try:
+        real_folder = folder.resolve(strict=True)
+    except (OSError, RuntimeError):
+        raise RuleError(UPLOADS_UNUSABLE, "uploads-folder") from None
+    if not (_inside(path, folder) or _inside(path, real_folder)):
+        raise RuleError(OUTSIDE_UPLOADS, "outside-uploads")
     try:
         path.lstat()
     except FileNotFoundError:
@@ -256,17 +365,18 @@ def inspect_upload(path: Path, *, chosen_folder: Path | None = None) -> Document
         ) from None
     except (OSError, RuntimeError):
         raise RuleError(f"Il file {name} non si può leggere", "unreadable") from None
-    folder = Path(os.path.abspath(chosen_folder.expanduser())) if chosen_folder is not None else path.parent
-    try:
-        real_folder = folder.resolve()
-    except (OSError, RuntimeError):
-        raise RuleError(SYMLINK_OUTSIDE, "outside") from None
     if not _inside(target, real_folder):
         raise RuleError(SYMLINK_OUTSIDE, "outside")
-    if not target.is_file():
+    if _reserved(target, real_folder, area):
+        raise RuleError(RESERVED, "reserved")
+    try:
+        status = os.lstat(target)
+    except OSError:
+        raise RuleError(f"Il file {name} non si può leggere", "unreadable") from None
+    if not stat.S_ISREG(status.st_mode):  # FIFO, device, socket, folder: never opened
         raise RuleError(f"{name} non è un file: scegli il documento da allegare", "not-file")
 
-    with _open_regular(target) as (handle, info):
+    with _open_regular(target, status) as (handle, info):
         if info.st_size == 0:
             raise RuleError(f"Il file {name} è vuoto", "empty")
         if info.st_size > MAX_BYTES:
@@ -293,7 +403,7 @@ def inspect_upload(path: Path, *, chosen_folder: Path | None = None) -> Document
                 if not _jpeg_structure_ok(handle, size):
                     raise RuleError(DAMAGED, "damaged")
                 handle.seek(0)
-            width, height = _image_facts(handle, mime)
+            width, height = _image_facts(handle, mime, area.max_pixels)
     return DocumentInfo(
         path=target,
         mime=mime,
@@ -304,6 +414,69 @@ def inspect_upload(path: Path, *, chosen_folder: Path | None = None) -> Document
         pages=pages,
         original_name=name,
     )
+
+
+_REDUCIBLE_MODES = frozenset({"L", "LA", "PA", "RGB", "RGBA", "RGBX", "RGBa", "La", "I", "F", "CMYK", "YCbCr"})
+
+
+def _flatten(picture: Any) -> Any:
+    """A small picture in RGB: 16-bit scaled to 8-bit, transparency laid on white."""
+    from PIL import Image
+
+    if picture.mode.startswith("I"):  # "I;16…" and "I": 16-bit greys
+        picture = picture.convert("I") if picture.mode != "I" else picture
+        picture = picture.point(lambda value: value * (1 / 256)).convert("L")
+    if picture.mode in ("RGBA", "LA", "PA", "RGBa", "La") or (
+        picture.mode == "P" and "transparency" in picture.info
+    ):
+        rgba = picture.convert("RGBA")
+        paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        picture = Image.alpha_composite(paper, rgba)
+    return picture.convert("RGB")
+
+
+def preview_image(path: Path, box: tuple[int, int], *, max_pixels: int = DEFAULT_MAX_PIXELS) -> Any:
+    """A small RGB ``PIL.Image`` of a stored JPEG or PNG that fits ``box``, decoded with bounded memory.
+
+    The size is read from the header first: an image over ``max_pixels`` is
+    refused (RuleError) without being decoded. A JPEG is decoded already
+    scaled down (``draft``: 1/2 to 1/8); a PNG is decoded once in its own mode
+    and at once reduced by an integer factor, before any copy, rotation or
+    conversion, so the peak is one decoded image (at most ``max_pixels`` × 4
+    bytes) and everything after it is small.
+    """
+    from PIL import Image, ImageOps
+
+    columns, rows = max(1, box[0]), max(1, box[1])
+    target = Path(path)
+    try:
+        status = os.lstat(target)
+    except OSError:
+        raise RuleError("Il file del documento non è disponibile", "missing") from None
+    if not stat.S_ISREG(status.st_mode):
+        raise RuleError("Il file del documento non è un file", "not-file")
+    with _open_regular(target, status) as (handle, _info), warnings.catch_warnings():
+        warnings.simplefilter("error", Image.DecompressionBombWarning)
+        try:
+            with Image.open(handle, formats=["JPEG", "PNG"]) as source:
+                width, height = source.size
+                if width * height > max_pixels:
+                    raise _too_many_pixels(width, height, max_pixels)
+                # Twice the box, so the final thumbnail still has pixels to average.
+                source.draft("RGB", (columns * 2, rows * 2))  # JPEG only; PNG ignores it
+                width, height = source.size
+                factor = max(1, min(width // (columns * 2), height // (rows * 2)))
+                if source.mode in _REDUCIBLE_MODES:
+                    picture = source.reduce(factor) if factor > 1 else source.copy()
+                else:  # "P", "1", "I;16…": keep every factor-th pixel
+                    size = (max(1, width // factor), max(1, height // factor))
+                    picture = source.resize(size, Image.Resampling.NEAREST)
+        except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+            raise RuleError(TOO_MANY_PIXELS, "pixels") from None
+    picture = ImageOps.exif_transpose(picture)
+    picture = _flatten(picture)
+    picture.thumbnail((columns, rows), Image.Resampling.LANCZOS)
+    return picture
 
 
 def _safe_name(stored_name: str) -> str:

@@ -36,10 +36,10 @@ REQUIRED_7B = {
 
 
 @pytest.fixture
-def folder(tmp_path) -> Path:
-    """A folder of the customer's files: good documents and bad ones."""
-    home = tmp_path / "documenti-cliente"
-    home.mkdir()
+def folder(tmp_path, settings) -> Path:
+    """The uploads folder (the only one attachments come from): good documents and bad ones."""
+    home = settings.uploads_dir
+    home.mkdir(parents=True, exist_ok=True)
     writer = PdfWriter()
     writer.add_blank_page(width=595, height=842)
     writer.add_blank_page(width=595, height=842)
@@ -126,9 +126,8 @@ async def test_empty_submit_shows_every_required_error(make_app):
         assert requests(app) == []
 
 
-async def test_filled_form_is_sent_and_confirmed(make_app, folder, monkeypatch):
-    monkeypatch.setenv("HOME", str(folder))  # the picker opens in the home folder
-    app = make_app()
+async def test_filled_form_is_sent_and_confirmed(make_app, folder):
+    app = make_app()  # the picker opens in the uploads folder
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         screen = await open_form(app, d, "7B")
@@ -161,21 +160,22 @@ async def test_filled_form_is_sent_and_confirmed(make_app, folder, monkeypatch):
         await d.expect_step("1A")
 
 
-async def test_picker_starts_in_the_last_folder_used(make_app, folder, monkeypatch):
-    monkeypatch.setenv("HOME", str(folder.parent))
+async def test_picker_starts_in_the_last_folder_used(make_app, folder):
+    (folder / "scansioni").mkdir()
+    (folder / "fronte.pdf").rename(folder / "scansioni" / "fronte.pdf")
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await open_form(app, d, "7B")
         await d.click("#allega-fronte")
         await d.wait_for(lambda: isinstance(app.screen, DocumentPicker), "the file picker")
-        assert app.screen.query_one(DirectoryNavigation).location == folder.parent.resolve()
+        assert app.screen.query_one(DirectoryNavigation).location == folder
         await d.press("escape")
-        await pick(d, "allega-fronte", f"{folder.name}/fronte.pdf")
+        await pick(d, "allega-fronte", "scansioni/fronte.pdf")
         assert "2 pagine" in file_line(d, "allega-fronte")
         await d.click("#allega-retro")
         await d.wait_for(lambda: isinstance(app.screen, DocumentPicker), "the file picker")
-        assert app.screen.query_one(DirectoryNavigation).location == folder.resolve()
+        assert app.screen.query_one(DirectoryNavigation).location == folder / "scansioni"
         await d.press("escape")
         assert d.step == "7B"
         assert "Nessun file allegato" in file_line(d, "allega-retro")
@@ -217,9 +217,8 @@ async def test_uploads_refused_at_their_field(make_app, folder):
         assert len(os.listdir(app.settings.documents_dir)) == 2
 
 
-async def test_picker_refuses_a_link_out_of_the_chosen_folder(make_app, folder, monkeypatch):
+async def test_picker_refuses_a_link_out_of_the_chosen_folder(make_app, folder):
     """The picker itself resolves links: the form still sees the link and refuses it."""
-    monkeypatch.setenv("HOME", str(folder))
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)

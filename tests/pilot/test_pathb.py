@@ -132,9 +132,11 @@ async def test_omocode_form_finds_the_customer(make_app):
         await d.expect_step("3B")
 
 
-async def test_5b_to_7b_submitted(make_app, tmp_path):
-    Image.new("RGB", (300, 200), (10, 10, 10)).save(tmp_path / "fronte.png")
-    Image.new("RGB", (300, 200), (90, 90, 90)).save(tmp_path / "retro.png")
+async def test_5b_to_7b_submitted(make_app, settings):
+    uploads = settings.uploads_dir  # attachments come only from the uploads folder
+    uploads.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (300, 200), (10, 10, 10)).save(uploads / "fronte.png")
+    Image.new("RGB", (300, 200), (90, 90, 90)).save(uploads / "retro.png")
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
@@ -156,8 +158,8 @@ async def test_5b_to_7b_submitted(make_app, tmp_path):
         await d.type("#indirizzo", "Corso Porta Nuova 10")
         await d.type("#citta", "Verona")
         await d.choose("#tipo-documento", "Carta")
-        form.attach("allega-fronte", tmp_path / "fronte.png")
-        form.attach("allega-retro", tmp_path / "retro.png")
+        form.attach("allega-fronte", uploads / "fronte.png")
+        form.attach("allega-retro", uploads / "retro.png")
         await d.settle()
         await d.click("#privacy")
         await d.click("#invia-richiesta")

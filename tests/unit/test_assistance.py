@@ -26,8 +26,8 @@ from areaclienti_tui.services.assistance import (
     prefill_for_customer,
     reject,
     submit,
-    validate,
 )
+from areaclienti_tui.services.documents import UploadArea
 from areaclienti_tui.services.privacy import load_notice
 from areaclienti_tui.store.models import AssistanceRequest, Contact, Customer, Document, PrivacyConsent
 
@@ -41,9 +41,21 @@ def pec(demo_ctx) -> frozenset[str]:
 
 
 @pytest.fixture
-def files(tmp_path) -> dict[str, Path]:
-    folder = tmp_path / "scaricati"
-    folder.mkdir()
+def uploads(settings) -> UploadArea:
+    """The uploads folder of the test's settings (``<tmp>/caricamenti``), the only source of attachments."""
+    settings.uploads_dir.mkdir(parents=True, exist_ok=True)
+    return UploadArea.from_settings(settings)
+
+
+@pytest.fixture
+def validate(uploads):
+    """``assistance.validate`` with the test's uploads folder."""
+    return lambda form, **kwargs: assistance.validate(form, uploads=uploads, **kwargs)
+
+
+@pytest.fixture
+def files(uploads) -> dict[str, Path]:
+    folder = uploads.folder
     writer = PdfWriter()
     writer.add_blank_page(width=595, height=842)
     with (folder / "fronte.pdf").open("wb") as handle:
@@ -87,11 +99,11 @@ def customer_id(ctx, cf: str) -> int:
 # --- validation ----------------------------------------------------------------------
 
 
-def test_good_form_has_no_errors(files, pec):
+def test_good_form_has_no_errors(files, pec, validate):
     assert validate(good_form(files), today=TODAY, pec_domains=pec) == {}
 
 
-def test_empty_desktop_form_reports_every_required_field(pec):
+def test_empty_desktop_form_reports_every_required_field(pec, validate):
     errors = validate(AssistanceForm(origin="7B"), today=TODAY, pec_domains=pec)
     assert set(errors) == {
         "nome", "cognome", "luogo-nascita", "data-nascita", "sesso", "cellulare", "email",
@@ -103,18 +115,18 @@ def test_empty_desktop_form_reports_every_required_field(pec):
     assert errors["cellulare"] == "Inserisci il numero di cellulare"
 
 
-def test_app_variant_has_no_address_fields(pec):
+def test_app_variant_has_no_address_fields(pec, validate):
     errors = validate(AssistanceForm(origin="11A", variant="app"), today=TODAY, pec_domains=pec)
     assert "indirizzo" not in errors and "citta" not in errors
     assert {"cellulare", "email", "allega-fronte", "allega-retro", "tipo-documento"} <= set(errors)
 
 
-def test_7b_is_always_desktop(pec):
+def test_7b_is_always_desktop(pec, validate):
     errors = validate(AssistanceForm(origin="7B", variant="app"), today=TODAY, pec_domains=pec)
     assert {"indirizzo", "citta"} <= set(errors)
 
 
-def test_email_optional_only_in_app_for_a_logged_in_customer(files, pec):
+def test_email_optional_only_in_app_for_a_logged_in_customer(files, pec, validate):
     app_logged = good_form(files, origin="11A", variant="app", email="", customer_id=1)
     assert "email" not in validate(app_logged, today=TODAY, pec_domains=pec)
     for form in (
@@ -149,20 +161,22 @@ def test_email_optional_only_in_app_for_a_logged_in_customer(files, pec):
         ("privacy", {"privacy": False}, "informativa privacy"),
     ],
 )
-def test_each_field_error_under_its_own_id(files, pec, field, changes, message):
+def test_each_field_error_under_its_own_id(files, pec, field, changes, message, validate):
     errors = validate(good_form(files, **changes), today=TODAY, pec_domains=pec)
     assert set(errors) == {field}, errors
     assert message.lower() in errors[field].lower()
 
 
-def test_app_variant_calls_it_luogo_di_nascita(files, pec):
+def test_app_variant_calls_it_luogo_di_nascita(files, pec, validate):
     errors = validate(good_form(files, origin="11A", variant="app", luogo_nascita=""), today=TODAY, pec_domains=pec)
     assert errors["luogo-nascita"] == "Inserisci il luogo di nascita"
 
 
-def test_document_errors_at_their_own_field(files, pec, tmp_path):
+def test_document_errors_at_their_own_field(files, pec, validate):
     errors = validate(
-        good_form(files, fronte=files["finto"], retro=tmp_path / "sparito.jpg"), today=TODAY, pec_domains=pec
+        good_form(files, fronte=files["finto"], retro=files["fronte"].parent / "sparito.jpg"),
+        today=TODAY,
+        pec_domains=pec,
     )
     assert set(errors) == {"allega-fronte", "allega-retro"}
     assert errors["allega-fronte"].startswith("Il file non è un PDF, JPEG o PNG")

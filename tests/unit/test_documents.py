@@ -13,7 +13,12 @@ from pypdf import PdfWriter
 
 from areaclienti_tui.rules.errors import RuleError
 from areaclienti_tui.services import documents
-from areaclienti_tui.services.documents import MAX_BYTES, inspect_upload, store_document, stored_path
+from areaclienti_tui.services.documents import MAX_BYTES, UploadArea, store_document, stored_path
+
+
+def inspect_upload(path: Path, *, chosen_folder: Path | None = None) -> documents.DocumentInfo:
+    """The upload check, with the uploads folder where the test put the file (or ``chosen_folder``)."""
+    return documents.inspect_upload(path, UploadArea(chosen_folder or Path(path).parent))
 
 
 def make_pdf(path: Path, pages: int = 2) -> Path:
@@ -212,10 +217,11 @@ def test_symlink_inside_the_chosen_folder_is_accepted(tmp_path):
     assert info.path == real.resolve()
 
 
-def test_file_outside_an_explicit_chosen_folder_is_refused(tmp_path):
+def test_file_outside_the_uploads_folder_is_refused(tmp_path):
     path = make_pdf(tmp_path / "doc.pdf")
     (tmp_path / "sotto").mkdir()
-    assert refused(path, chosen_folder=tmp_path / "sotto").code == "outside"
+    error = refused(path, chosen_folder=tmp_path / "sotto")
+    assert (error.code, error.message) == ("outside-uploads", documents.OUTSIDE_UPLOADS)
     assert inspect_upload(path, chosen_folder=tmp_path).pages == 2
 
 
