@@ -10,13 +10,15 @@ from zoneinfo import ZoneInfo
 from textual.app import App
 from textual.binding import Binding
 from textual.message import Message
+from textual.notifications import SeverityLevel
 from textual.reactive import reactive
 from textual.screen import Screen
 
 from areaclienti_tui.clock import Clock
 from areaclienti_tui.journey import Journey
 from areaclienti_tui.rules.username import load_pec_domains
-from areaclienti_tui.services import auth, security
+from areaclienti_tui.rules.errors import RuleError
+from areaclienti_tui.services import auth, documents, security
 from areaclienti_tui.services.auth import CustomerLogin
 from areaclienti_tui.services.context import Context
 from areaclienti_tui.services.events import Event, OutboxChanged
@@ -32,6 +34,7 @@ from datetime import timedelta  # noqa: E402
 from textual import events  # noqa: E402
 from areaclienti_tui.services.events import AuditRecorded  # noqa: E402
 # -- end operator area --------------------------------------------------------
+from areaclienti_tui.widgets.literal import Plain, TextInput, shown
 from areaclienti_tui.widgets.outbox_pane import OutboxPane
 
 log = logging.getLogger(__name__)
@@ -67,6 +70,10 @@ class AreaClientiApp(App):
         self.journey = Journey()
         self.pec_domains = load_pec_domains(ctx.settings.pec_domains_file)
         self.device = security.device_id(ctx.settings.device_file)
+        try:  # the only folder the kiosk file picker opens (SPEC §4, uploads)
+            documents.ensure_uploads_dir(ctx.settings)
+        except RuleError as error:
+            log.warning("uploads folder %s: %s", ctx.settings.uploads_dir, error.message)
         self.raise_unexpected = False
         self.operator: str | None = None  # username of the signed-in operator (operator area)
         self._unsubscribe = ctx.bus.subscribe(self._on_service_event)
@@ -246,6 +253,35 @@ class AreaClientiApp(App):
             self.run_worker(lambda: auth.logout(ctx, login), thread=True, group="audit")
         self.restart()
         self.notify("Sei uscito dall'Area Clienti.", title="Arrivederci")
+
+    # -- text on screen (SPEC §4): data is shown literally ------------------------
+
+    def notify(self, message: str, *, title: str = "", severity: SeverityLevel = "information",
+               timeout: float | None = None, markup: bool = False) -> None:
+        """Notifications often quote data (a username, a file): their text is never markup."""
+        super().notify(message if markup else shown(message, keep_newlines=True), title=shown(title),
+                       severity=severity, timeout=timeout, markup=markup)
+
+    def on_text_input_refused(self, event: TextInput.Refused) -> None:
+        """A control character was refused by a field: its message goes next to the field.
+
+        Handled here, last on the way up, so it lands after the screen has handled the
+        field's Changed (which clears the field's previous error).
+        """
+        from areaclienti_tui.widgets.field import Field, error_id
+
+        control = event.text_input
+        if isinstance(control.parent, Field):
+            control.parent.set_error(event.message)
+            return
+        lines = control.screen.query(f"#{error_id(control.id or '')}") if control.id else None
+        line = lines.first() if lines else None
+        if isinstance(line, Plain):
+            line.update(event.message)
+            line.display = True
+            control.error_line = line
+        else:
+            self.notify(event.message, severity="warning")
 
     # -- failures --------------------------------------------------------------
 

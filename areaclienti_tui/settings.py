@@ -31,10 +31,9 @@ class Settings(BaseSettings):
     mfa_policy: MfaPolicy = "new_device"
 
     # Limits across flows, consoles and processes (SPEC §4), counted in the database.
-    code_failures_per_hour: int = Field(default=10, ge=1, description="codici errati per account in un'ora, poi blocco")
+    code_failures_per_hour: int = Field(default=20, ge=1, description="codici errati per account in un'ora, poi blocco")
     codes_per_destination: int = Field(default=10, ge=1, description="codici inviati a un recapito nella finestra")
     codes_destination_window_seconds: int = Field(default=900, ge=60)
-    recovery_max_failures: int = Field(default=5, ge=1, description="richieste di recupero per nome utente, come i tentativi")
 
     upload_dir: Path | None = Field(default=None, description="cartella dei caricamenti; predefinita caricamenti/ accanto ai dati")
     key_file: Path | None = Field(default=None, description="chiave dei codici; predefinita chiave-codici nella cartella dati")

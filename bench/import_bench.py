@@ -17,7 +17,6 @@ with the machine they ran on.
 from __future__ import annotations
 
 import os
-import platform
 import subprocess
 import sys
 import tempfile
@@ -29,6 +28,7 @@ from sqlmodel import select
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from bench.machine import describe  # noqa: E402
 from bench.make_customers import write  # noqa: E402
 from areaclienti_tui.clock import SystemClock  # noqa: E402
 from areaclienti_tui.rules.codice_fiscale import base_codice_fiscale  # noqa: E402
@@ -118,17 +118,7 @@ def peak_memory_of_import(rows: int, folder: Path) -> tuple[float, float]:
 
 
 def machine() -> str:
-    cpu = "?"
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
-    return (f"{platform.node()} · {cpu} · {os.cpu_count()} CPU · {memory:.0f} GiB · "
-            f"Python {platform.python_version()} · {platform.system()} {platform.release()}")
+    return describe()
 
 
 def main() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from functools import cached_property
 
 from sqlalchemy import event as sqlalchemy_event
 
@@ -19,7 +20,7 @@ class Context:
     settings: Settings
     bus: EventBus = field(default_factory=EventBus)
 
-    @property
+    @cached_property
     def secret(self) -> bytes:
         """The key of code hashes and counter keys (a 0600 file in the data folder)."""
         from areaclienti_tui.services.keys import secret_key

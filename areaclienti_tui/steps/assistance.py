@@ -15,16 +15,19 @@ from textual.containers import Horizontal
 from textual.widgets import Button, Checkbox, Input, Label, RadioButton, RadioSet, Select, Static
 from textual.worker import Worker, WorkerState
 from textual_fspicker import FileOpen, Filters
-from textual_fspicker.parts import DirectoryNavigation
+from textual_fspicker.parts import CurrentDirectory, DirectoryNavigation
+from textual_fspicker.base_dialog import Dialog, InputBar
+from textual_fspicker.suggest_path import SuggestPath
 
 from areaclienti_tui.rules.errors import RuleError
 from areaclienti_tui.services import assistance, documents
 from areaclienti_tui.services.assistance import AssistanceForm, AssistanceInvalid
-from areaclienti_tui.services.documents import DocumentInfo
+from areaclienti_tui.services.documents import DocumentInfo, UploadArea
 from areaclienti_tui.services.privacy import load_notice
 from areaclienti_tui.steps.base import StepScreen, actions, form_error, panel
 from areaclienti_tui.steps.registration import SEX_OPTIONS
 from areaclienti_tui.widgets.field import Field, error_id
+from areaclienti_tui.widgets.literal import Plain, TextInput, template
 from areaclienti_tui.widgets.modals import DocumentModal
 
 ATTACHMENTS = {"allega-fronte": "fronte", "allega-retro": "retro"}
@@ -47,22 +50,76 @@ class AttachField(Field):
         yield Label(self._label, classes="field-label")
         with Horizontal(classes="allegato"):
             yield self._control
-            yield Static("Nessun file allegato", id=f"{self._control.id}-file", classes="allegato-file")
-        yield Static("", id=error_id(self._control.id or ""), classes="field-error")
+            yield Plain("Nessun file allegato", id=f"{self._control.id}-file", classes="allegato-file")
+        yield Plain("", id=error_id(self._control.id or ""), classes="field-error")
+
+
+def _within(path: Path, folder: Path) -> bool:
+    return path == folder or path.is_relative_to(folder)
+
+
+def _real(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):
+        return path
+
+
+class ConfinedNavigation(DirectoryNavigation):
+    """The picker's folder list, kept inside the uploads folder.
+
+    Every move (``..``, backspace, a typed folder, a link to a folder) that
+    would leave the folder lands back on it; at the top there is no ``..``.
+    """
+
+    def __init__(self, root: Path, location: Path, **options) -> None:  # noqa: ANN003
+        self._confined_to = Path(os.path.abspath(root))
+        self._confined_real = _real(self._confined_to)
+        super().__init__(location, **options)
+
+    def allows(self, location: Path | str) -> bool:
+        """Is this folder inside the uploads folder, also once its links are followed?"""
+        path = Path(os.path.normpath(os.path.abspath(location)))
+        if not (_within(path, self._confined_to) or _within(path, self._confined_real)):
+            return False
+        return _within(_real(path), self._confined_real)
+
+    def validate__location(self, location: Path) -> Path:
+        return location if self.allows(location) else self._confined_to
+
+    @property
+    def is_root(self) -> bool:
+        here = Path(os.path.normpath(self._location))
+        return here in (self._confined_to, self._confined_real) or super().is_root
+
+
+class ConfinedSuggestPath(SuggestPath):
+    """Completions only for names inside the folder on show (no absolute paths, no ``..``)."""
+
+    async def get_suggestion(self, value: str) -> str | None:
+        if not value or value.startswith(("~", "/", os.sep)) or ".." in Path(value).parts:
+            return None
+        if not _within(_real(self.root / value), _real(self.root)):
+            return None
+        return await super().get_suggestion(value)
 
 
 class DocumentPicker(FileOpen):
-    """The file picker, in Italian, returning the path as picked (a link is not followed).
+    """The file picker, in Italian, confined to the uploads folder, returning the
+    path as picked (a link is not followed: the form checks where it leads).
 
-    textual-fspicker resolves links before returning: the form must see the
-    link itself, to refuse one that leads out of the chosen folder.
+    It opens in the uploads folder (or a folder inside it) and cannot leave it:
+    no ``..`` at the top, and a typed path outside it is refused here; the
+    documents service checks the returned path again.
     """
 
     ERROR_A_FILE_MUST_EXIST = "Il file non esiste"
     ERROR_A_FILE_MUST_BE_CHOSEN = "Scegli un file"
     ERROR_PERMISSION_ERROR = "Non hai il permesso di aprire questa cartella"
+    ERROR_OUTSIDE = "Puoi scegliere solo i file della cartella dei caricamenti"
 
-    def __init__(self, location: Path, title: str) -> None:
+    def __init__(self, location: Path, title: str, *, root: Path | None = None) -> None:
+        self.root = Path(os.path.abspath(root if root is not None else location))
         super().__init__(
             location,
             title,
@@ -73,24 +130,64 @@ class DocumentPicker(FileOpen):
                 ("Tutti i file", lambda _p: True),
             ),
         )
+        self._suggest_path = ConfinedSuggestPath(root=self.root)
 
-    def _should_return(self, candidate: Path) -> bool:
+    def compose(self) -> ComposeResult:
+        # FileOpen's layout, with the confined folder list (and no drive list).
+        with Dialog() as dialog:
+            dialog.border_title = self._title
+            yield from self._header_area()
+            with Horizontal():
+                yield ConfinedNavigation(
+                    self.root, Path(self._location), double_click_directories=self._double_click_directories
+                )
+            with InputBar():
+                yield from self._input_bar()
+                yield Button(self._label(self._select_button, "Select"), id="select")
+                yield Button(self._label(self._cancel_button, "Cancel"), id="cancel")
+
+    def on_mount(self) -> None:  # FileOpen's own on_mount runs as well
+        # The folder's path is data (a folder may be named "[/]"): shown as text, not markup.
+        for label in self.query(CurrentDirectory):
+            label._render_markup = False
+
+    @on(Input.Submitted)
+    @on(Button.Pressed, "#select")
+    def _confirm_in_uploads(self, event: Input.Submitted | Button.Pressed) -> None:
+        """Replaces textual-fspicker's confirmation (which resolves links and
+        accepts any path): a typed path must stay inside the uploads folder."""
+        event.prevent_default()  # FileOpen's own handler does not run
+        event.stop()
         typed = self.query_one(Input).value.strip()
+        if not typed:
+            self._set_error(self.ERROR_A_FILE_MUST_BE_CHOSEN)
+            return
+        navigation = self.query_one(ConfinedNavigation)
         if typed.startswith("~"):
-            picked = Path(typed).expanduser()
-        else:
-            picked = Path(os.path.normpath(self.query_one(DirectoryNavigation).location / typed))
+            self._set_error(self.ERROR_OUTSIDE)
+            return
+        picked = Path(os.path.normpath(navigation.location / typed))  # an absolute path replaces the folder
+        if not (_within(picked, self.root) or _within(picked, _real(self.root))):
+            self._set_error(self.ERROR_OUTSIDE)
+            return
+        if os.path.isdir(picked):
+            if not navigation.allows(picked):
+                self._set_error(self.ERROR_OUTSIDE)
+                return
+            navigation.location = picked
+            navigation.focus()
+            self.query_one(Input).value = ""
+            return
         if not os.path.lexists(picked):
             self._set_error(self.ERROR_A_FILE_MUST_EXIST)
-            return False
+            return
         self.dismiss(picked)
-        return False
 
 
-def _inspect(path: Path) -> DocumentInfo | RuleError:
+def _inspect(path: Path, area: UploadArea) -> DocumentInfo | RuleError:
     """Check an upload; a refusal is the result, not a failure of the worker."""
     try:
-        return documents.inspect_upload(path)
+        return documents.inspect_upload(path, area)
     except RuleError as error:
         return error
 
@@ -151,7 +248,7 @@ class AssistanceFormScreen(StepScreen):
         return known
 
     def _input(self, widget_id: str, defaults: dict[str, str], **options) -> Input:  # noqa: ANN003
-        return Input(str(self.recall(widget_id, defaults.get(widget_id, ""))), id=widget_id, **options)
+        return TextInput(str(self.recall(widget_id, defaults.get(widget_id, ""))), id=widget_id, **options)
 
     def compose_step(self) -> ComposeResult:
         defaults = self._defaults() if self.customer_id is None else {}
@@ -302,24 +399,33 @@ class AssistanceFormScreen(StepScreen):
     def pick_document(self, event: Button.Pressed) -> None:
         widget_id = event.button.id or ""
         side = ATTACHMENTS[widget_id]
-        folder = Path(str(self.recall("cartella", ""))) if self.recall("cartella", "") else Path.home()
-        if not folder.is_dir():
-            folder = Path.home()
+        try:  # the picker opens only the uploads folder
+            root = documents.ensure_uploads_dir(self.app.settings)
+        except RuleError as error:
+            self.show_error(widget_id, error.message)
+            return
+        remembered = str(self.recall("cartella", ""))
+        folder = Path(remembered) if remembered else root
+        if not folder.is_dir() or not (_within(folder, root) and _within(_real(folder), _real(root))):
+            folder = root
 
         def picked(path: Path | None) -> None:
             if path is not None:
                 self.attach(widget_id, path)
 
-        self.app.push_screen(DocumentPicker(folder, f"Allega il {side} del documento"), picked)
+        self.app.push_screen(DocumentPicker(folder, f"Allega il {side} del documento", root=root), picked)
+
+    @property
+    def upload_area(self) -> UploadArea:
+        return UploadArea.from_settings(self.app.settings)
 
     def attach(self, widget_id: str, path: Path) -> None:
         """Attach a file to ``allega-fronte`` or ``allega-retro``: checked in a thread,
         then described beside the button, or refused at that field."""
         if widget_id not in ATTACHMENTS:
             raise ValueError(f"not an attachment field: {widget_id!r}")
-        path = Path(path).expanduser()
-        if not path.is_absolute():
-            path = Path(os.path.abspath(path))
+        area = self.upload_area
+        path = documents.resolve_in_uploads(path, area)  # a relative path starts in the uploads folder
         self._attached[widget_id] = path
         self._documents.pop(widget_id, None)
         self.remember(widget_id, str(path))
@@ -327,9 +433,9 @@ class AssistanceFormScreen(StepScreen):
         self.clear_error(widget_id)
         line = self.query_one(f"#{widget_id}-file", Static)
         line.remove_class("-ok")
-        line.update(f"Controllo di {path.name}…")
+        line.update(template("Controllo di $name…", name=path.name))
         worker = self.run_worker(
-            lambda: _inspect(path),
+            lambda: _inspect(path, area),
             thread=True,
             exit_on_error=False,
             group=widget_id,
@@ -362,9 +468,9 @@ class AssistanceFormScreen(StepScreen):
             info = worker.result
             self._documents[widget_id] = info
             line.add_class("-ok")
-            line.update(f"✔ {info.original_name} — {info.description}")
+            line.update(template("✔ $name — $description", name=info.original_name, description=info.description))
         elif isinstance(worker.result, RuleError):
-            line.update(f"✘ {path.name}")
+            line.update(template("✘ $name", name=path.name))
             self.show_error(widget_id, worker.result.message, focus=False)
 
     def attachment(self, widget_id: str) -> DocumentInfo | None:
@@ -456,11 +562,14 @@ class AssistanceSentScreen(StepScreen):
         self.email = email
 
     def compose_step(self) -> ComposeResult:
-        where = f"\n\nEmail indicata: [b]{self.email}[/b]" if self.email else ""
+        where = "\n\nEmail indicata: [b]$email[/b]" if self.email else ""
         yield panel(
             Static(
-                f"[b]GRAZIE[/b]: abbiamo ricevuto la tua richiesta di assistenza [b]n. {self.request_id}[/b].\n\n"
-                f"{CONFIRMATION}{where}",
+                template(
+                    "[b]GRAZIE[/b]: abbiamo ricevuto la tua richiesta di assistenza [b]n. $numero[/b].\n\n"
+                    f"$conferma{where}",
+                    numero=self.request_id, conferma=CONFIRMATION, email=self.email,
+                ),
                 id="esito",
             ),
             classes="riquadro successo",

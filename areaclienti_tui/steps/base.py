@@ -20,6 +20,7 @@ from textual.worker import Worker, WorkerState
 from areaclienti_tui.rules.errors import RuleError
 from areaclienti_tui.rules.username import Username, parse_username
 from areaclienti_tui.widgets.field import Field, error_id
+from areaclienti_tui.widgets.literal import Plain
 from areaclienti_tui.widgets.outbox_pane import OutboxPane
 
 if TYPE_CHECKING:
@@ -238,7 +239,7 @@ def actions(*buttons: Button) -> Horizontal:
 
 def form_error(widget_id: str) -> Static:
     """An error line that belongs to a whole form (or a non-Field control)."""
-    line = Static("", id=error_id(widget_id), classes="form-error")
+    line = Plain("", id=error_id(widget_id), classes="form-error")  # messages may quote data: text, not markup
     line.display = False
     return line
 

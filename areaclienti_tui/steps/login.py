@@ -17,6 +17,7 @@ from areaclienti_tui.steps.security import (
     request_security_code,
 )
 from areaclienti_tui.widgets.field import Field
+from areaclienti_tui.widgets.literal import Plain, PlainTable, TextInput, template
 
 STATES = {"attiva": "Attiva", "scaduta": "Scaduta", "annullata": "Annullata", "sospesa": "Sospesa"}
 
@@ -34,9 +35,9 @@ class LoginScreen(StepScreen):
     def compose_step(self) -> ComposeResult:
         yield Field(
             "Nome utente (email o cellulare)",
-            Input(self._username or self.recall("username"), placeholder="nome@esempio.it oppure 3471234567", id="username"),
+            TextInput(self._username or self.recall("username"), placeholder="nome@esempio.it oppure 3471234567", id="username"),
         )
-        yield Field("Password", Input(password=True, id="password"))
+        yield Field("Password", TextInput(password=True, id="password"))
         yield actions(
             Button("Accedi", id="accedi", variant="primary"),
             Button("Password dimenticata?", id="password-dimenticata"),
@@ -113,16 +114,17 @@ class ProductsScreen(StepScreen):
 
     def compose_step(self) -> ComposeResult:
         yield Static(
-            f"Ciao [b]{self.login.nome} {self.login.cognome}[/b], ecco i tuoi prodotti Generali.",
+            template("Ciao [b]$nome $cognome[/b], ecco i tuoi prodotti Generali.",
+                     nome=self.login.nome, cognome=self.login.cognome),
             id="benvenuto",
         )
-        table: DataTable = DataTable(id="prodotti", cursor_type="row", zebra_stripes=True)
+        table: DataTable = PlainTable(id="prodotti", cursor_type="row", zebra_stripes=True)
         table.add_columns("Polizza", "Prodotto", "Stato", "Canale")
         yield table
         yield Static("", id="nessun-prodotto")
         yield panel(
             Static("[b]Il tuo account[/b]"),
-            Static(f"Nome utente: {self.login.username}", id="nome-utente"),
+            Plain(f"Nome utente: {self.login.username}", id="nome-utente"),
             actions(
                 Button("Cambia password", id="cambia-password"),
                 Button("Cambia nome utente", id="cambia-username"),

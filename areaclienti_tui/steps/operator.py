@@ -21,7 +21,6 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from zoneinfo import ZoneInfo
 
 from rich.cells import cell_len
-from rich.markup import escape
 from rich.style import Style
 from rich.text import Text
 from textual import events, on, work
@@ -29,6 +28,7 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.command import DiscoveryHit, Hit, Hits, Provider
 from textual.containers import Horizontal, Vertical
+from textual.content import Content
 from textual.message import Message
 from textual.screen import ModalScreen
 from textual.widget import Widget
@@ -47,15 +47,17 @@ from textual.widgets import (
 from textual.worker import Worker, WorkerState
 
 from areaclienti_tui.clock import as_utc
+from areaclienti_tui.rules.errors import RuleError
 from areaclienti_tui.rules.username import Username
 from areaclienti_tui.services import accounts, assistance, audit, auth, demo, registry
 from areaclienti_tui.services.accounts import AccountError
 from areaclienti_tui.services.assistance import AssistanceError
 from areaclienti_tui.services.auth import LoginError
-from areaclienti_tui.services.documents import KIND_WORDS, human_size
+from areaclienti_tui.services.documents import DEFAULT_MAX_PIXELS, KIND_WORDS, human_size, preview_image
 from areaclienti_tui.services.registry import RegistryError
 from areaclienti_tui.steps.base import StepScreen, actions, form_error, panel
 from areaclienti_tui.widgets.field import Field
+from areaclienti_tui.widgets.literal import PlainTable, TextInput, cell, literal, template
 from areaclienti_tui.widgets.modals import ConfirmModal
 from areaclienti_tui.widgets.outbox_pane import OutboxPane
 
@@ -98,20 +100,16 @@ PREVIEW_ROWS = 16
 EXCERPT_CHARS = 400
 
 
-def half_block_preview(path: Path, *, columns: int = PREVIEW_COLUMNS, rows: int = PREVIEW_ROWS) -> Text:
-    """A low-resolution picture of an image: each cell is "▀", top pixel as ink, bottom as paper."""
-    from PIL import Image, ImageOps
+def half_block_preview(
+    path: Path, *, columns: int = PREVIEW_COLUMNS, rows: int = PREVIEW_ROWS, max_pixels: int = DEFAULT_MAX_PIXELS
+) -> Text:
+    """A low-resolution picture of an image: each cell is "▀", top pixel as ink, bottom as paper.
 
-    with Image.open(path) as source:
-        source.draft("RGB", (columns * 4, rows * 8))  # JPEG: decode already scaled down
-        picture = ImageOps.exif_transpose(source)
-        if picture.mode in ("RGBA", "LA", "PA") or (picture.mode == "P" and "transparency" in picture.info):
-            rgba = picture.convert("RGBA")
-            paper = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-            picture = Image.alpha_composite(paper, rgba)
-        picture = picture.convert("RGB")
-        # Two pixel rows per cell: cells are about twice as tall as wide.
-        picture.thumbnail((columns, rows * 2), Image.Resampling.LANCZOS)
+    Decoded with bounded memory (documents.preview_image): an image over
+    ``max_pixels`` is refused from its header, a JPEG is decoded scaled down.
+    """
+    # Two pixel rows per cell: cells are about twice as tall as wide.
+    picture = preview_image(path, (columns, rows * 2), max_pixels=max_pixels)
     width, height = picture.size
     pixels = picture.load()
     text = Text(no_wrap=True, end="")
@@ -162,6 +160,7 @@ class Preview:
     picture: Text | None = None  # half-block picture of an image
     excerpt: str | None = None  # first-page text of a PDF ("" when it has none)
     problem: str | None = None  # why nothing can be shown
+    image: Any = None  # small PIL image for a graphics terminal (never the full-size file)
 
 
 def _inside(path: Path, folder: Path) -> bool:
@@ -171,8 +170,21 @@ def _inside(path: Path, folder: Path) -> bool:
         return False
 
 
-def prepare_preview(document: assistance.DocumentView, documents_dir: Path, *, picture: bool) -> Preview:
-    """Read a stored document (only inside the documents folder) for its preview."""
+GRAPHICS_PIXELS_PER_CELL = (12, 24)  # a generous terminal cell: enough pixels for a sharp picture
+
+
+def prepare_preview(
+    document: assistance.DocumentView,
+    documents_dir: Path,
+    *,
+    picture: bool,
+    max_pixels: int = DEFAULT_MAX_PIXELS,
+) -> Preview:
+    """Read a stored document (only inside the documents folder) for its preview.
+
+    Images are decoded with bounded memory: the half-block picture (``picture``)
+    or a small image for a graphics terminal, never the full-size file.
+    """
     path = Path(document.path)
     if not _inside(path, documents_dir) or not path.is_file():
         return Preview(problem="Il file del documento non è disponibile.")
@@ -180,7 +192,15 @@ def prepare_preview(document: assistance.DocumentView, documents_dir: Path, *, p
         if document.mime == "application/pdf":
             return Preview(excerpt=pdf_excerpt(path))
         if document.mime.startswith("image/"):
-            return Preview(picture=half_block_preview(path) if picture else None)
+            if picture:
+                return Preview(picture=half_block_preview(path, max_pixels=max_pixels))
+            box = (PREVIEW_COLUMNS * GRAPHICS_PIXELS_PER_CELL[0], PREVIEW_ROWS * GRAPHICS_PIXELS_PER_CELL[1])
+            return Preview(image=preview_image(path, box, max_pixels=max_pixels))
+    except RuleError as error:
+        if error.code == "pixels":
+            return Preview(problem="Anteprima non disponibile: l'immagine ha troppi pixel.")
+        log.warning("preview of document %s refused: %s", document.id, error.code)
+        return Preview(problem="Anteprima non disponibile: il file non si può leggere.")
     except Exception:
         log.warning("preview of document %s failed", document.id, exc_info=True)
         return Preview(problem="Anteprima non disponibile: il file non si può leggere.")
@@ -194,20 +214,22 @@ def fill_table(table: DataTable, columns: Sequence[str], rows: Sequence[tuple[st
     """Replace a table's columns and rows, with each column as wide as its widest cell.
 
     Widths are given explicitly: left to the table, they were sometimes measured
-    before the new cells arrived and the cells came out cut.
+    before the new cells arrived and the cells came out cut. Cells are data:
+    shown as text, never as markup (``literal.cell``).
     """
 
-    def width(cell: object) -> int:
-        return cell.cell_len if isinstance(cell, Text) else cell_len(str(cell))
+    def width(value: object) -> int:
+        return value.cell_len if isinstance(value, Text) else cell_len(str(value))
 
+    text_rows = [(key, [cell(value) for value in cells]) for key, cells in rows]
     widths = [width(label) for label in columns]
-    for _key, cells in rows:
-        for index, cell in enumerate(cells):
-            widths[index] = max(widths[index], width(cell))
+    for _key, cells in text_rows:
+        for index, value in enumerate(cells):
+            widths[index] = max(widths[index], width(value))
     table.clear(columns=True)
     for label, size in zip(columns, widths, strict=True):
         table.add_column(label, width=min(size, MAX_COLUMN_WIDTH))
-    for key, cells in rows:
+    for key, cells in text_rows:
         table.add_row(*cells, key=key)
 
 
@@ -234,7 +256,7 @@ def short_hash(sha256: str) -> str:
     return f"{sha256[:12]}…{sha256[-4:]}" if len(sha256) > 16 else sha256
 
 
-def document_facts(document: assistance.DocumentView) -> str:
+def document_facts(document: assistance.DocumentView) -> Content:
     """One line: side, type, size, pixels or pages, shortened SHA-256, original name."""
     parts = [SIDES.get(document.side, document.side.capitalize()), KIND_WORDS.get(document.mime, document.mime)]
     parts.append(human_size(document.size))
@@ -243,7 +265,7 @@ def document_facts(document: assistance.DocumentView) -> str:
     if document.pages is not None:
         parts.append("1 pagina" if document.pages == 1 else f"{document.pages} pagine")
     parts.append(f"SHA-256 {short_hash(document.sha256)}")
-    return " · ".join(escape(p) for p in parts) + f"\nNome originale: [i]{escape(document.original_name)}[/i]"
+    return template("$facts\nNome originale: [i]$name[/i]", facts=" · ".join(parts), name=document.original_name)
 
 
 def _attempt(job: Callable[[], Any], expected: type[Exception] = AssistanceError) -> Callable[[], Any]:
@@ -366,8 +388,8 @@ class OperatorLoginScreen(OperatorScreen):
         self.then = then
 
     def compose_step(self) -> ComposeResult:
-        yield Field("Nome utente operatore", Input(placeholder="es. operatore", id="operatore-username"))
-        yield Field("Password", Input(password=True, id="operatore-password"))
+        yield Field("Nome utente operatore", TextInput(placeholder="es. operatore", id="operatore-username"))
+        yield Field("Password", TextInput(password=True, id="operatore-password"))
         yield actions(Button("Accedi", id="operatore-accedi", variant="primary"), Button("Indietro", id="indietro"))
 
     def ready(self) -> None:
@@ -485,7 +507,7 @@ class OperatorTab(Vertical):
         self.app.notify("Operazione non riuscita: riprova o controlla il log.", title="Errore", severity="error")
 
 
-class RequestTable(DataTable):
+class RequestTable(PlainTable):
     """The queue's table: a click on a row opens it at once (Enter too)."""
 
     async def _on_click(self, event: events.Click) -> None:
@@ -620,10 +642,11 @@ def lock_state(locked: bool, locked_until: Any, failed_logins: int) -> str:
 
 def ask_unlock(tab: OperatorTab, account_id: int, username: str, owner: str, done: Callable[[Any], Any]) -> None:
     """Confirm, then unlock the account in a worker; `done` gets the AccountSummary or AccountError."""
-    question = (
-        f"[b]Sbloccare l'account {escape(username)}[/b]{f' di {escape(owner)}' if owner.strip() else ''}?\n\n"
+    question = template(
+        "[b]Sbloccare l'account $username[/b]" + (" di $owner" if owner.strip() else "") + "?\n\n"
         "I tentativi errati vengono azzerati e il cliente può accedere subito. "
-        "L'operazione è registrata nel registro audit a tuo nome."
+        "L'operazione è registrata nel registro audit a tuo nome.",
+        username=username, owner=owner,
     )
 
     def answered(confirmed: bool | None) -> None:
@@ -665,10 +688,12 @@ class RegistryTab(OperatorTab):
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="barra"):
-            yield Input(placeholder="es. Rossi Mario, RSSMRA75, mario.rossi@, 347 123 4567", id="ricerca-anagrafe")
+            yield TextInput(placeholder="es. Rossi Mario, RSSMRA75, mario.rossi@, 347 123 4567", id="ricerca-anagrafe",
+                            label="Cerca in anagrafe")
             yield Button("Cerca", id="cerca-anagrafe", variant="primary")
+        yield form_error("ricerca-anagrafe")
         yield Static(self.HINT, id="anagrafe-esito")
-        yield DataTable(id="risultati-anagrafe", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="risultati-anagrafe", cursor_type="row", zebra_stripes=True)
         with Vertical(id="scheda-cliente", classes="riquadro"):
             yield Static("", id="cliente-dati")
             yield Static("", id="cliente-polizze")
@@ -724,11 +749,12 @@ class RegistryTab(OperatorTab):
         fill_table(table, self.COLUMNS, rows)
         table.display = bool(results)
         count = len(results)
-        self.query_one("#anagrafe-esito", Static).update(
-            f"Nessun cliente trovato per «{escape(text)}»." if not results
-            else f"{count} client{'e' if count == 1 else 'i'} trovat{'o' if count == 1 else 'i'} per «{escape(text)}»"
-            + (" (i primi 50)" if count >= 50 else "") + ": scegli una riga per la scheda."
-        )
+        self.query_one("#anagrafe-esito", Static).update(template(
+            "Nessun cliente trovato per «$text»." if not results
+            else f"{count} client{'e' if count == 1 else 'i'} trovat{'o' if count == 1 else 'i'} per «$text»"
+            + (" (i primi 50)" if count >= 50 else "") + ": scegli una riga per la scheda.",
+            text=text,
+        ))
         if results:
             table.move_cursor(row=0, animate=False)
             self.show_customer(results[0].id)
@@ -762,7 +788,7 @@ class RegistryTab(OperatorTab):
         box.display = True
         if isinstance(detail, RegistryError):
             self.detail = None
-            self.query_one("#cliente-dati", Static).update(escape(detail.message))
+            self.query_one("#cliente-dati", Static).update(literal(detail.message))
             for part in ("#cliente-polizze", "#cliente-recapiti", "#cliente-account"):
                 self.query_one(part, Static).update("")
             self.query_one("#anagrafe-sblocca").display = False
@@ -775,43 +801,47 @@ class RegistryTab(OperatorTab):
         self.query_one("#anagrafe-sblocca").display = bool(detail.account and detail.account.locked)
 
     @staticmethod
-    def _data(detail: registry.CustomerDetail) -> str:
-        return (
-            f"[b]{escape(detail.full_name)}[/b] · codice fiscale [b]{detail.codice_fiscale}[/b]\n"
-            f"{SEXES.get(detail.sesso, detail.sesso)}, nat{'a' if detail.sesso == 'F' else 'o'} il "
-            f"{day(detail.data_nascita)} a {escape(detail.luogo_nascita or '—')} · "
-            f"assicurato tramite INARCASSA: {'sì' if detail.inarcassa else 'no'}\n"
-            f"Richieste di assistenza aperte: {detail.open_requests}"
+    def _data(detail: registry.CustomerDetail) -> Content:
+        return template(
+            "[b]$name[/b] · codice fiscale [b]$cf[/b]\n"
+            "$sex, $born il $birth_date a $birth_place · assicurato tramite INARCASSA: $inarcassa\n"
+            "Richieste di assistenza aperte: $open",
+            name=detail.full_name, cf=detail.codice_fiscale, sex=SEXES.get(detail.sesso, detail.sesso),
+            born="nata" if detail.sesso == "F" else "nato", birth_date=day(detail.data_nascita),
+            birth_place=detail.luogo_nascita or "—", inarcassa="sì" if detail.inarcassa else "no",
+            open=detail.open_requests,
         )
 
     @staticmethod
-    def _policies(detail: registry.CustomerDetail) -> str:
+    def _policies(detail: registry.CustomerDetail) -> Content:
         if not detail.policies:
-            return "[b]Polizze[/b]\nNessuna polizza in anagrafe."
-        lines = [
-            f"• {escape(p.numero)} · {escape(p.prodotto or 'Polizza Generali')} · "
-            + (f"[b]{POLICY_STATES.get(p.stato, p.stato)}[/b]" if p.stato == "attiva" else POLICY_STATES.get(p.stato, p.stato))
+            return template("[b]Polizze[/b]\nNessuna polizza in anagrafe.")
+        lines = [template("[b]Polizze[/b]")] + [
+            template("• $number · $product · " + ("[b]$state[/b]" if p.stato == "attiva" else "$state"),
+                     number=p.numero, product=p.prodotto or "Polizza Generali",
+                     state=POLICY_STATES.get(p.stato, p.stato))
             for p in detail.policies
         ]
-        warning = "" if detail.has_active_policy else "\n[b]Nessuna polizza attiva[/b]: la registrazione non è possibile."
-        return "[b]Polizze[/b]\n" + "\n".join(lines) + warning
+        if not detail.has_active_policy:
+            lines.append(template("[b]Nessuna polizza attiva[/b]: la registrazione non è possibile."))
+        return Content("\n").join(lines)
 
     @staticmethod
-    def _contacts(detail: registry.CustomerDetail) -> str:
+    def _contacts(detail: registry.CustomerDetail) -> Content:
         if not detail.contacts:
-            return "[b]Recapiti[/b]\nNessun recapito in anagrafe."
-        lines = [
-            f"• {CONTACT_KINDS.get(c.kind, c.kind)}: [b]{escape(contact(c.value))}[/b] "
-            f"({CONTACT_SOURCES.get(c.source, c.source)})"
+            return template("[b]Recapiti[/b]\nNessun recapito in anagrafe.")
+        lines = [template("[b]Recapiti[/b]")] + [
+            template("• $kind: [b]$value[/b] ($source)", kind=CONTACT_KINDS.get(c.kind, c.kind),
+                     value=contact(c.value), source=CONTACT_SOURCES.get(c.source, c.source))
             for c in detail.contacts
         ]
-        return "[b]Recapiti[/b]\n" + "\n".join(lines)
+        return Content("\n").join(lines)
 
     @staticmethod
-    def _account(detail: registry.CustomerDetail) -> str:
+    def _account(detail: registry.CustomerDetail) -> Content:
         account = detail.account
         if account is None:
-            return "[b]Account[/b]\nNessun account: il cliente non si è ancora registrato all'Area Clienti."
+            return template("[b]Account[/b]\nNessun account: il cliente non si è ancora registrato all'Area Clienti.")
         rows = [
             ("Nome utente", contact(account.username)),
             ("Creato il", when(account.created_at)),
@@ -821,7 +851,9 @@ class RegistryTab(OperatorTab):
             ("Dispositivi fidati (senza codice 9A)", str(account.trusted_devices)),
             ("Accesso biometrico (simulato)", f"{account.biometric_devices} dispositiv{'o' if account.biometric_devices == 1 else 'i'}"),
         ]
-        return "[b]Account[/b]\n" + "\n".join(f"{label}: [b]{escape(value)}[/b]" for label, value in rows)
+        return Content("\n").join([template("[b]Account[/b]")] + [
+            template("$label: [b]$value[/b]", label=label, value=value) for label, value in rows
+        ])
 
     @on(Button.Pressed, "#anagrafe-sblocca")
     def _unlock(self, event: Button.Pressed) -> None:
@@ -853,14 +885,16 @@ class AccountsTab(OperatorTab):
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="barra"):
-            yield Input(placeholder="filtra per nome utente, nome o codice fiscale", id="filtro-account")
+            yield TextInput(placeholder="filtra per nome utente, nome o codice fiscale", id="filtro-account",
+                            label="Filtro account")
             yield Checkbox("Solo bloccati", id="solo-bloccati")
             yield Static("", id="account-conteggio", classes="conteggio")
-        yield DataTable(id="elenco-account", cursor_type="row", zebra_stripes=True)
+        yield form_error("filtro-account")
+        yield PlainTable(id="elenco-account", cursor_type="row", zebra_stripes=True)
         yield Static("", id="account-vuoto", classes="nota")
         yield actions(Button("Sblocca account", id="sblocca-account", variant="warning"))
         yield Static("Blocchi recenti (dal registro audit)", classes="sottotitolo")
-        yield DataTable(id="blocchi", cursor_type="row", zebra_stripes=True)
+        yield PlainTable(id="blocchi", cursor_type="row", zebra_stripes=True)
         yield Static("", id="blocchi-vuoto", classes="nota")
 
     def activate(self, action: str | None = None, payload: Any = None) -> None:
@@ -996,11 +1030,12 @@ class AuditTab(OperatorTab):
 
     def compose(self) -> ComposeResult:
         with Horizontal(classes="barra"):
-            yield Input(placeholder="cerca chi, soggetto o dettagli", id="filtro-audit")
+            yield TextInput(placeholder="cerca chi, soggetto o dettagli", id="filtro-audit", label="Filtro registro audit")
             yield Select([(label, kind) for kind, label in AUDIT_KINDS.items()], prompt="Tutti gli eventi",
                          id="filtro-tipo")
             yield Static("", id="audit-conteggio", classes="conteggio")
-        yield DataTable(id="audit", cursor_type="row", zebra_stripes=True)
+        yield form_error("filtro-audit")
+        yield PlainTable(id="audit", cursor_type="row", zebra_stripes=True)
         yield Static("", id="audit-vuoto", classes="nota")
 
     def activate(self, action: str | None = None, payload: Any = None) -> None:
@@ -1160,7 +1195,7 @@ class TrainerTab(OperatorTab):
     def activate(self, action: str | None = None, payload: Any = None) -> None:
         self.query_one("#ripristina-demo", Button).focus()
         if isinstance(payload, str):
-            self.query_one("#ripristino-esito", Static).update(payload)
+            self.query_one("#ripristino-esito", Static).update(literal(payload))
         if action == "reset":
             self.ask_reset()
 
@@ -1240,7 +1275,7 @@ class OperatorHomeScreen(OperatorScreen):
                     yield content(id=f"scheda-{tab_id}")
 
     def ready(self) -> None:
-        self.query_one("#operatore-nome", Static).update(f"Operatore: [b]{escape(self.operator or '')}[/b]")
+        self.query_one("#operatore-nome", Static).update(template("Operatore: [b]$name[/b]", name=self.operator or ""))
         if self._opening is not None:
             tab_id, action, payload = self._opening
             self._opening = None
@@ -1302,7 +1337,7 @@ class ReasonModal(ModalScreen[str | None]):
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("[b]Respingi la richiesta[/b]\n\nIndica il motivo: sarà comunicato al cliente via email.")
-            yield Field("Motivo del rifiuto", Input(id="motivo", max_length=self.MAX_LENGTH,
+            yield Field("Motivo del rifiuto", TextInput(id="motivo", max_length=self.MAX_LENGTH,
                                                     placeholder="es. il documento allegato non è leggibile"))
             with Horizontal():
                 yield Button("Annulla", id="annulla-rifiuto")
@@ -1367,7 +1402,7 @@ class RequestDetailScreen(OperatorScreen):
             yield Static("", id="cliente-testo")
             yield Field(
                 "Codice fiscale del cliente",
-                Input(placeholder="16 caratteri", id="codice-fiscale-cliente", max_length=20),
+                TextInput(placeholder="16 caratteri", id="codice-fiscale-cliente", max_length=20),
                 hint="La richiesta non corrisponde a un cliente: collegala indicando il suo codice fiscale.",
             )
         yield Static("Documenti allegati", id="documenti-titolo")
@@ -1389,7 +1424,10 @@ class RequestDetailScreen(OperatorScreen):
         def load() -> Any:
             detail = assistance.get_request(ctx, request_id)
             folder = ctx.settings.documents_dir
-            previews = {d.id: prepare_preview(d, folder, picture=not graphics) for d in detail.documents}
+            pixels = ctx.settings.image_max_pixels
+            previews = {
+                d.id: prepare_preview(d, folder, picture=not graphics, max_pixels=pixels) for d in detail.documents
+            }
             return detail, previews
 
         self.run_busy(_attempt(load), self._show, label="Caricamento della richiesta…")
@@ -1398,7 +1436,7 @@ class RequestDetailScreen(OperatorScreen):
 
     def _show(self, loaded: Any) -> None:
         if isinstance(loaded, AssistanceError):
-            self.query_one("#dati-richiesta", Static).update(escape(str(loaded)))
+            self.query_one("#dati-richiesta", Static).update(literal(loaded))
             return
         detail, previews = loaded
         self.detail = detail
@@ -1408,9 +1446,9 @@ class RequestDetailScreen(OperatorScreen):
         self.query_one("#dati-richiesta", Static).update(self._data_lines(detail))
         matched = request.customer_id is not None
         self.query_one("#cliente-testo", Static).update(
-            f"Cliente riconosciuto: [b]{escape(detail.customer_label or 'sì')}[/b]"
+            template("Cliente riconosciuto: [b]$label[/b]", label=detail.customer_label or "sì")
             if matched
-            else "[b]Nessun cliente riconosciuto[/b] con questi dati."
+            else template("[b]Nessun cliente riconosciuto[/b] con questi dati.")
         )
         self.query_one("#campo-codice-fiscale-cliente").display = is_open and not matched
         self.query_one("#approva").display = is_open
@@ -1420,17 +1458,19 @@ class RequestDetailScreen(OperatorScreen):
             self.query_one("#codice-fiscale-cliente" if not matched else "#approva").focus()
 
     @staticmethod
-    def _status_line(detail: assistance.RequestDetail) -> str:
+    def _status_line(detail: assistance.RequestDetail) -> Content:
         request = detail.summary
-        line = f"Richiesta n. [b]{request.id}[/b] · stato: [b]{STATES.get(request.status, request.status)}[/b]"
+        line = "Richiesta n. [b]$number[/b] · stato: [b]$state[/b]"
         if request.status != "aperta":
-            line += f" il {when(detail.decided_at)} da {escape(detail.decided_by or '—')}"
+            line += " il $decided_at da $decided_by"
             if detail.reason:
-                line += f"\nMotivo: {escape(detail.reason)}"
-        return line
+                line += "\nMotivo: $reason"
+        return template(line, number=request.id, state=STATES.get(request.status, request.status),
+                        decided_at=when(detail.decided_at), decided_by=detail.decided_by or "—",
+                        reason=detail.reason or "")
 
     @staticmethod
-    def _data_lines(detail: assistance.RequestDetail) -> str:
+    def _data_lines(detail: assistance.RequestDetail) -> Content:
         request = detail.summary
         rows = [
             ("Ricevuta il", when(request.created_at)),
@@ -1446,7 +1486,7 @@ class RequestDetailScreen(OperatorScreen):
             ("Città", detail.citta or "—"),
             ("Tipo di documento", detail.tipo_documento or "—"),
         ]
-        return "\n".join(f"{label}: [b]{escape(str(value))}[/b]" for label, value in rows)
+        return Content("\n").join(template("$label: [b]$value[/b]", label=label, value=value) for label, value in rows)
 
     def _mount_documents(self, detail: assistance.RequestDetail, previews: dict[int, Preview]) -> None:
         box = self.query_one("#documenti", Vertical)
@@ -1461,16 +1501,17 @@ class RequestDetailScreen(OperatorScreen):
             if preview.problem:
                 parts.append(Static(preview.problem, classes="estratto"))
             elif document.mime.startswith("image/"):
-                if graphics and GRAPHICS_IMAGE is not None:
-                    image = GRAPHICS_IMAGE(str(document.path), id=f"anteprima-{document.id}",
+                if graphics and GRAPHICS_IMAGE is not None and preview.image is not None:
+                    image = GRAPHICS_IMAGE(preview.image, id=f"anteprima-{document.id}",
                                            classes="anteprima-grafica")
                     image.styles.width, image.styles.height = preview_cells(document.width, document.height)
                     parts.append(image)
                 elif preview.picture is not None:
                     parts.append(Static(preview.picture, id=f"anteprima-{document.id}", classes="anteprima"))
             elif preview.excerpt is not None:
-                text = (f"Testo della prima pagina: «{escape(preview.excerpt)}»" if preview.excerpt
-                        else "La prima pagina non contiene testo (forse è una scansione).")
+                text = template("Testo della prima pagina: «$excerpt»" if preview.excerpt
+                                else "La prima pagina non contiene testo (forse è una scansione).",
+                                excerpt=preview.excerpt)
                 parts.append(Static(text, id=f"estratto-{document.id}", classes="estratto"))
             box.mount(Vertical(*parts, id=f"documento-{document.id}", classes="documento"))
 
@@ -1674,8 +1715,8 @@ class KioskUnlockModal(ModalScreen[tuple[str, str] | None]):
                          "Riservato agli operatori: accedi con le tue credenziali di operatore.",
                          id="kiosk-titolo")
             with Vertical(id="kiosk-credenziali"):
-                yield Field("Nome utente operatore", Input(id="kiosk-operatore"))
-                yield Field("Password", Input(password=True, id="kiosk-password"))
+                yield Field("Nome utente operatore", TextInput(id="kiosk-operatore"))
+                yield Field("Password", TextInput(password=True, id="kiosk-password"))
                 with Horizontal():
                     yield Button("Annulla", id="kiosk-annulla")
                     yield Button("Accedi", id="kiosk-accedi", variant="primary")
@@ -1736,10 +1777,10 @@ class KioskUnlockModal(ModalScreen[tuple[str, str] | None]):
         self.operator = result
         self.query_one("#kiosk-titolo", Static).update("[b]Uscita dalla modalità chiosco[/b]")
         self.query_one("#kiosk-credenziali").display = False
-        self.query_one("#kiosk-benvenuto", Static).update(
-            f"Operatore [b]{escape(result)}[/b]: puoi chiudere il chiosco, aprire l'area operatore "
-            "o tornare al chiosco."
-        )
+        self.query_one("#kiosk-benvenuto", Static).update(template(
+            "Operatore [b]$name[/b]: puoi chiudere il chiosco, aprire l'area operatore o tornare al chiosco.",
+            name=result,
+        ))
         self.query_one("#kiosk-scelta").display = True
         self.query_one("#kiosk-resta").focus()
 

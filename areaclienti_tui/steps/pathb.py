@@ -6,7 +6,6 @@ from __future__ import annotations
 from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, Input, OptionList, Static
-from textual.widgets.option_list import Option
 
 from areaclienti_tui.rules.codice_fiscale import validate_codice_fiscale
 from areaclienti_tui.rules.errors import RuleError
@@ -17,6 +16,7 @@ from areaclienti_tui.services.privacy import load_notice
 from areaclienti_tui.steps.base import StepScreen, actions, form_error, panel
 from areaclienti_tui.steps.verification import VerifyCodeScreen, channel_words
 from areaclienti_tui.widgets.field import Field
+from areaclienti_tui.widgets.literal import TextInput, option
 
 FAQ_PAGE = "https://www.generali.it/assistenza/area-employee-benefits-salute-e-assistenza"
 FAQ_QUESTION = "Sono un assicurato Inarcassa e ho problemi con la registrazione. Cosa devo fare?"
@@ -105,7 +105,7 @@ class CodiceFiscaleScreen(StepScreen):
     def compose_step(self) -> ComposeResult:
         yield Field(
             "Codice fiscale",
-            Input(self.recall("codice-fiscale"), placeholder="16 caratteri", id="codice-fiscale", max_length=20),
+            TextInput(self.recall("codice-fiscale"), placeholder="16 caratteri", id="codice-fiscale", max_length=20),
         )
         yield actions(Button("Continua", id="continua", variant="primary"), Button("Indietro", id="indietro"))
 
@@ -150,7 +150,7 @@ class ChooseContactScreen(StepScreen):
 
     def compose_step(self) -> ComposeResult:
         options = [
-            Option(choice.label, id=str(index), disabled=not choice.usable)
+            option(choice.label, id=str(index), disabled=not choice.usable)
             for index, choice in enumerate(self.found.contacts)
         ]
         if options:
@@ -212,7 +212,10 @@ class ChooseContactScreen(StepScreen):
             self.app.notify(f"Ti abbiamo inviato {channel_words(issued)} a {issued.masked}.", title="Codice inviato")
             self.app.go(ContactCodeScreen())
 
-        self.run_busy(job, done, label="Invio del codice…")
+        def failed(error: Exception) -> None:
+            self.show_error("recapiti", getattr(error, "message", str(error)))
+
+        self.run_busy(job, done, failed, label="Invio del codice…")
 
     @on(Button.Pressed, "#nessun-recapito")
     def none_suits(self) -> None:

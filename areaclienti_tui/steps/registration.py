@@ -18,6 +18,7 @@ from areaclienti_tui.services.privacy import load_notice
 from areaclienti_tui.services.registration import PendingAccount, PersonalData
 from areaclienti_tui.steps.base import StepScreen, actions, panel
 from areaclienti_tui.widgets.field import Field
+from areaclienti_tui.widgets.literal import TextInput
 from areaclienti_tui.widgets.modals import DocumentModal
 from areaclienti_tui.widgets.password_meter import PasswordMeter, password_fields
 
@@ -34,11 +35,11 @@ class PersonalDataScreen(StepScreen):
     INTRO = "Inserisci i tuoi dati correttamente, [b]come comunicati ad Inarcassa[/b]."
 
     def compose_step(self) -> ComposeResult:
-        yield Field("Nome", Input(self.recall("nome"), placeholder="es. Mario", id="nome"))
-        yield Field("Cognome", Input(self.recall("cognome"), placeholder="es. Rossi", id="cognome"))
+        yield Field("Nome", TextInput(self.recall("nome"), placeholder="es. Mario", id="nome"))
+        yield Field("Cognome", TextInput(self.recall("cognome"), placeholder="es. Rossi", id="cognome"))
         yield Field(
             "Data di nascita",
-            Input(self.recall("data-nascita"), placeholder="GG/MM/AAAA", id="data-nascita", max_length=10),
+            TextInput(self.recall("data-nascita"), placeholder="GG/MM/AAAA", id="data-nascita", max_length=10),
         )
         yield Field("Sesso", sex_select(self.recall("sesso", None)))
         yield actions(Button("Continua", id="continua", variant="primary"), Button("Indietro", id="indietro"))
@@ -91,7 +92,7 @@ class UsernameScreen(StepScreen):
     def compose_step(self) -> ComposeResult:
         yield Field(
             "Email o cellulare",
-            Input(self.recall("username"), placeholder="nome@esempio.it oppure 3471234567", id="username"),
+            TextInput(self.recall("username"), placeholder="nome@esempio.it oppure 3471234567", id="username"),
             hint="Il cellulare va scritto senza +39, senza punti e senza spazi.",
         )
         yield actions(Button("Continua", id="continua", variant="primary"), Button("Indietro", id="indietro"))
@@ -208,7 +209,11 @@ class PasswordScreen(StepScreen):
             journey.code = registration.send_code(ctx, pending)
             return recognition, pending
 
-        self.run_busy(job, self._recognised, label="Stiamo verificando i tuoi dati…")
+        self.run_busy(job, self._recognised, self._code_refused, label="Stiamo verificando i tuoi dati…")
+
+    def _code_refused(self, error: Exception) -> None:
+        """The code could not be sent (too many codes to this contact): say so, keep what was typed."""
+        self.app.notify(getattr(error, "message", str(error)), severity="warning", title="Codice non inviato")
 
     def _recognised(self, result: tuple[registration.Recognition, PendingAccount | None]) -> None:
         recognition, pending = result

@@ -12,7 +12,6 @@ from textual.app import ComposeResult
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
-from textual.widgets.option_list import Option
 
 from areaclienti_tui.rules.errors import RuleError
 from areaclienti_tui.rules.password import validate_password
@@ -24,6 +23,7 @@ from areaclienti_tui.services.passwords import hash_password
 from areaclienti_tui.steps.base import StepScreen, actions, panel
 from areaclienti_tui.steps.verification import CodeEntryScreen
 from areaclienti_tui.widgets.field import Field
+from areaclienti_tui.widgets.literal import TextInput, option
 from areaclienti_tui.widgets.password_meter import PasswordMeter, password_fields
 
 PURPOSE_TEXT = {
@@ -202,7 +202,7 @@ class NewUsernameScreen(StepScreen):
     def compose_step(self) -> ComposeResult:
         yield Field(
             "Nuovo nome utente",
-            Input(placeholder="nome@esempio.it oppure 3471234567", id="username"),
+            TextInput(placeholder="nome@esempio.it oppure 3471234567", id="username"),
             hint="Il cellulare va scritto senza +39, senza punti e senza spazi; l'email non può essere una PEC.",
         )
         yield actions(Button("Continua", id="continua", variant="primary"), Button("Indietro", id="indietro"))
@@ -272,7 +272,7 @@ class RecoveryScreen(StepScreen):
         self._username = username
 
     def compose_step(self) -> ComposeResult:
-        yield Field("Nome utente", Input(self._username, placeholder="nome@esempio.it oppure 3471234567", id="username"))
+        yield Field("Nome utente", TextInput(self._username, placeholder="nome@esempio.it oppure 3471234567", id="username"))
         yield actions(Button("Invia il codice", id="continua", variant="primary"), Button("Indietro", id="indietro"))
 
     def on_mount(self) -> None:
@@ -293,12 +293,16 @@ class RecoveryScreen(StepScreen):
             self.app.journey.code = recovery.issued
             self.app.go(RecoveryCodeScreen(recovery, text))
 
-        self.run_busy(lambda: security.start_recovery(ctx, text), done, label="Invio del codice…")
+        def failed(error: Exception) -> None:
+            self.show_error("username", getattr(error, "message", str(error)))
+
+        self.run_busy(lambda: security.start_recovery(ctx, text), done, failed, label="Invio del codice…")
 
 
 class RecoveryCodeScreen(CodeEntryScreen):
     STEP = "recupero-password"
     HEADING = "Inserisci il codice di recupero"
+    SHOW_DESTINATION = False  # the same screen for known and unknown names
     NOTICE: ClassVar[str] = (
         "Se esiste un account con il nome utente indicato, gli abbiamo inviato un codice di verifica temporaneo."
     )
@@ -312,19 +316,8 @@ class RecoveryCodeScreen(CodeEntryScreen):
         yield Static(self.NOTICE, classes="step-intro")
         yield from super().compose_step()
 
-    def resend_job(self) -> IssuedCode | None:
-        issued = self.app.journey.code
-        if self.recovery.account_id is None or issued is None:
-            return None
-        return codes.issue(
-            self.app.ctx,
-            flow_id=issued.flow_id,
-            purpose="recupero",
-            channel=issued.channel,
-            destination=issued.destination,
-            actor=issued.destination,
-            account_id=self.recovery.account_id,
-        )
+    def resend_job(self) -> IssuedCode:
+        return security.resend_recovery(self.app.ctx, self.recovery)
 
     def confirm_job(self, code: str) -> object:
         security.verify_recovery(self.app.ctx, self.recovery, code)
@@ -359,7 +352,7 @@ class BiometricModal(ModalScreen[int | None]):
                 "Questa console non ha un sensore: la conferma qui sotto simula l'impronta o il volto "
                 "riconosciuti dal dispositivo."
             )
-            yield OptionList(*(Option(e.masked, id=str(e.account_id)) for e in self.enrolments), id="account-biometrici")
+            yield OptionList(*(option(e.masked, id=str(e.account_id)) for e in self.enrolments), id="account-biometrici")
             yield actions(
                 Button("Simula riconoscimento", id="conferma-biometrico", variant="primary"),
                 Button("Annulla", id="annulla"),

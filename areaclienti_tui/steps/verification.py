@@ -17,6 +17,7 @@ from areaclienti_tui.services import codes, registration
 from areaclienti_tui.services.codes import CodeError, IssuedCode
 from areaclienti_tui.steps.base import StepScreen, actions, panel
 from areaclienti_tui.widgets.field import Field
+from areaclienti_tui.widgets.literal import TextInput, template
 
 
 def channel_words(issued: IssuedCode) -> str:
@@ -25,6 +26,9 @@ def channel_words(issued: IssuedCode) -> str:
 
 class ResendMixin(StepScreen):
     """A #reinvia-codice button that is enabled only after the cooldown."""
+
+    # False where saying where the code went would tell whether an account exists (recovery).
+    SHOW_DESTINATION: ClassVar[bool] = True
 
     def compose_resend(self) -> ComposeResult:
         yield Button("Invia un nuovo codice", id="reinvia-codice")
@@ -52,17 +56,17 @@ class ResendMixin(StepScreen):
             button.disabled = False
             state.update(f"Non hai ricevuto il codice? Puoi chiederne uno nuovo ({left} rimasti).")
 
-    def resend_job(self) -> IssuedCode | None:
+    def resend_job(self) -> IssuedCode:
         raise NotImplementedError
 
     @on(Button.Pressed, "#reinvia-codice")
     def resend(self) -> None:
-        def done(issued: IssuedCode | None) -> None:
-            if issued is None:  # recovery for an unknown username: the same words, nothing sent
-                self.app.notify("Se il nome utente esiste, gli abbiamo inviato un nuovo codice.", title="Codice inviato")
-                return
+        def done(issued: IssuedCode) -> None:
             self.app.journey.code = issued
-            self.app.notify(f"Nuovo codice inviato a {issued.masked}.", title="Codice inviato")
+            if self.SHOW_DESTINATION:
+                self.app.notify(f"Nuovo codice inviato a {issued.masked}.", title="Codice inviato")
+            else:  # recovery: the same words whether the name has an account or not
+                self.app.notify("Se il nome utente esiste, gli abbiamo inviato un nuovo codice.", title="Codice inviato")
             self.code_resent(issued)
             self._tick()
 
@@ -92,8 +96,8 @@ class CodeSentScreen(ResendMixin):
         assert issued is not None
         yield panel(
             Static(
-                f"Abbiamo inviato {channel_words(issued)} a [b]{issued.masked}[/b] con il "
-                "[b]codice di verifica temporaneo[/b] di 6 cifre.",
+                template(f"Abbiamo inviato {channel_words(issued)} a [b]$masked[/b] con il "
+                         "[b]codice di verifica temporaneo[/b] di 6 cifre.", masked=issued.masked),
                 id="destinazione",
             ),
             Static(self.expiry_text(issued), id="scadenza", classes="nota"),
@@ -117,7 +121,8 @@ class CodeSentScreen(ResendMixin):
 
     def code_resent(self, issued: IssuedCode) -> None:
         self.query_one("#destinazione", Static).update(
-            f"Abbiamo inviato {channel_words(issued)} a [b]{issued.masked}[/b] con un nuovo codice di verifica."
+            template(f"Abbiamo inviato {channel_words(issued)} a [b]$masked[/b] con un nuovo codice di verifica.",
+                     masked=issued.masked)
         )
 
     @on(Button.Pressed, "#continua")
@@ -136,9 +141,10 @@ class CodeEntryScreen(ResendMixin):
 
     def compose_step(self) -> ComposeResult:
         issued = self.app.journey.code
-        target = f" inviato a [b]{issued.masked}[/b]" if issued else ""
-        yield Static(f"Inserisci il codice di verifica temporaneo{target}.", id="destinazione")
-        yield Field("Codice di verifica", Input(placeholder="6 cifre", id="otp", max_length=6, restrict=r"[0-9]*"))
+        target = " inviato a [b]$masked[/b]" if issued and self.SHOW_DESTINATION else ""
+        yield Static(template(f"Inserisci il codice di verifica temporaneo{target}.",
+                              masked=issued.masked if issued else ""), id="destinazione")
+        yield Field("Codice di verifica", TextInput(placeholder="6 cifre", id="otp", max_length=6, restrict=r"[0-9]*"))
         yield actions(
             Button(self.SUBMIT_LABEL, id="continua", variant="primary"),
             *self.compose_resend(),
@@ -153,8 +159,10 @@ class CodeEntryScreen(ResendMixin):
     def code_resent(self, issued: IssuedCode) -> None:
         self.query_one("#otp", Input).value = ""
         self.clear_errors()
+        if not self.SHOW_DESTINATION:
+            return
         self.query_one("#destinazione", Static).update(
-            f"Inserisci il nuovo codice di verifica temporaneo inviato a [b]{issued.masked}[/b]."
+            template("Inserisci il nuovo codice di verifica temporaneo inviato a [b]$masked[/b].", masked=issued.masked)
         )
 
     def confirm_job(self, code: str) -> object:
@@ -224,8 +232,9 @@ class AccountCreatedScreen(StepScreen):
     def compose_step(self) -> ComposeResult:
         yield panel(
             Static(
-                f"Registrazione completata. Il tuo nome utente è [b]{self._shown}[/b].\n\n"
-                "Ora puoi accedere all'Area Clienti con il nome utente e la password che hai scelto."
+                template("Registrazione completata. Il tuo nome utente è [b]$username[/b].\n\n"
+                         "Ora puoi accedere all'Area Clienti con il nome utente e la password che hai scelto.",
+                         username=self._shown)
             ),
             classes="riquadro successo",
         )

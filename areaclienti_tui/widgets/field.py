@@ -7,6 +7,8 @@ from textual.containers import Vertical
 from textual.widget import Widget
 from textual.widgets import Label, Static
 
+from areaclienti_tui.widgets.literal import Plain
+
 
 def error_id(field_id: str) -> str:
     return f"{field_id}-errore"
@@ -47,12 +49,17 @@ class Field(Vertical):
     def control(self) -> Widget:
         return self._control
 
+    @property
+    def label(self) -> str:
+        return self._label
+
     def compose(self) -> ComposeResult:
         yield Label(self._label, classes="field-label")
         yield self._control
         if self._hint:
             yield Static(self._hint, classes="field-hint")
-        yield Static("", id=error_id(self._control.id or ""), classes="field-error")
+        # Messages may quote what was typed: the error line shows text, never markup.
+        yield Plain("", id=error_id(self._control.id or ""), classes="field-error")
 
     def set_error(self, message: str | None) -> None:
         self.query_one(".field-error", Static).update(message or "")

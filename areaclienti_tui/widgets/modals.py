@@ -6,8 +6,11 @@ from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.content import Content
 from textual.screen import ModalScreen
 from textual.widgets import Button, Markdown, Static
+
+from areaclienti_tui.widgets.literal import template
 
 
 class DocumentModal(ModalScreen[None]):
@@ -31,7 +34,7 @@ class DocumentModal(ModalScreen[None]):
 
     def compose(self) -> ComposeResult:
         with Vertical():
-            yield Static(f"[b]{self._title}[/b]")
+            yield Static(template("[b]$title[/b]", title=self._title))
             with VerticalScroll(id="testo-documento"):
                 yield Markdown(self._text)
             with Horizontal():
@@ -43,7 +46,7 @@ class DocumentModal(ModalScreen[None]):
 
 
 class ConfirmModal(ModalScreen[bool]):
-    """A yes/no question."""
+    """A yes/no question: fixed markup, or Content from `template()` when it quotes data."""
 
     BINDINGS = [Binding("escape", "cancel", "Annulla")]
     DEFAULT_CSS = """
@@ -55,7 +58,7 @@ class ConfirmModal(ModalScreen[bool]):
     ConfirmModal Button { margin-left: 1; }
     """
 
-    def __init__(self, question: str, *, confirm_label: str = "Conferma") -> None:
+    def __init__(self, question: str | Content, *, confirm_label: str = "Conferma") -> None:
         super().__init__()
         self._question = question
         self._confirm_label = confirm_label

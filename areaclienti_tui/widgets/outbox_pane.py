@@ -4,33 +4,40 @@ from __future__ import annotations
 
 from zoneinfo import ZoneInfo
 
-from rich.markup import escape
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
+from textual.content import Content
 from textual.widgets import Static
 
 from areaclienti_tui.services import outbox
 from areaclienti_tui.services.outbox import OutboxView
+from areaclienti_tui.widgets.literal import literal, shown, template
 
 ROME = ZoneInfo("Europe/Rome")
 SHOWN = 30
 
 
-def describe(message: OutboxView) -> str:
-    """One message as Rich markup, with the code highlighted."""
+def describe(message: OutboxView) -> Content:
+    """One message, with the code highlighted; recipient, subject and body are shown as text."""
     icon = "✉ EMAIL" if message.channel == "email" else "📱 SMS"
     when = message.sent_at.astimezone(ROME).strftime("%d/%m %H:%M:%S")
-    lines = [f"[b]{icon}[/b] → {escape(message.to)}  [dim]{when}[/dim]"]
+    lines = [template(f"[b]{icon}[/b] → $to  [dim]$when[/dim]", to=message.to, when=when)]
     if message.subject:
-        lines.append(f"[i]{escape(message.subject)}[/i]")
-    body = escape(message.body)
+        lines.append(template("[i]$subject[/i]", subject=message.subject))
+    body = shown(message.body, keep_newlines=True)
     if message.code:
-        body = body.replace(message.code, f"[reverse b] {message.code} [/]")
-    lines.append(body)
+        pieces: list[str | tuple[str, str]] = []
+        for index, part in enumerate(body.split(message.code)):
+            if index:
+                pieces.append((f" {message.code} ", "reverse b"))
+            pieces.append(part)
+        lines.append(Content.assemble(*pieces))
+    else:
+        lines.append(literal(body))
     if message.delivery != "simulata":
-        lines.append(f"[dim]consegna: {escape(message.delivery)}[/dim]")
-    return "\n".join(lines)
+        lines.append(template("[dim]consegna: $delivery[/dim]", delivery=message.delivery))
+    return Content("\n").join(lines)
 
 
 class OutboxPane(Vertical):

@@ -9,6 +9,7 @@ from textual.widgets import Input, ProgressBar, Static
 
 from areaclienti_tui.rules.password import MAX_LEN, checklist, strength
 from areaclienti_tui.widgets.field import Field
+from areaclienti_tui.widgets.literal import TextInput
 
 
 def password_fields(password: str = "", confirm: str = "", *, label: str = "Password") -> list[Widget]:
@@ -18,9 +19,9 @@ def password_fields(password: str = "", confirm: str = "", *, label: str = "Pass
     long password gets its message instead of being silently cut.
     """
     return [
-        Field(label, Input(password, password=True, id="password", max_length=MAX_LEN + 8)),
+        Field(label, TextInput(password, password=True, id="password", max_length=MAX_LEN + 8)),
         PasswordMeter(),
-        Field("Conferma password", Input(confirm, password=True, id="conferma-password", max_length=MAX_LEN + 8)),
+        Field("Conferma password", TextInput(confirm, password=True, id="conferma-password", max_length=MAX_LEN + 8)),
     ]
 
 

@@ -69,8 +69,8 @@ def make_pdf(path: Path, pages: int = 2, text: str = PDF_TEXT) -> Path:
 def submit_request(ctx, tmp_path: Path, *, nome: str, cognome: str, data: str, sesso: str, luogo: str,
                    cellulare: str, email: str, origin: str = "7B") -> int:
     """An assistance request as the customer's form would send it (front PNG, back PDF)."""
-    folder = tmp_path / f"upload-{nome.lower()}"
-    folder.mkdir(exist_ok=True)
+    folder = ctx.settings.uploads_dir / f"upload-{nome.lower()}"  # attachments come only from there
+    folder.mkdir(parents=True, exist_ok=True)
     form = assistance.AssistanceForm(
         origin=origin,
         variant="desktop",

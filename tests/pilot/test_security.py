@@ -183,15 +183,17 @@ async def test_biometric_login_on_and_off(make_app):
         assert not app.screen.query_one("#accesso-biometrico").display
 
 
-async def test_10a_to_11a_then_approval_sends_next_9a_to_the_new_mobile(make_app, demo_ctx, tmp_path):
+async def test_10a_to_11a_then_approval_sends_next_9a_to_the_new_mobile(make_app, demo_ctx):
     """Stefano Moretti has no mobile: 10A → 11A form → operator approves → 9A on the new mobile."""
     from PIL import Image
 
     from areaclienti_tui.services import assistance, outbox
 
     add_account(demo_ctx, "MRTSFN72B18A794L", "stefano.moretti@tiscali.it", "Girasole#Verde7")
-    Image.new("RGB", (320, 200), (200, 30, 30)).save(tmp_path / "fronte.png")
-    Image.new("RGB", (320, 200), (30, 30, 200)).save(tmp_path / "retro.jpg", format="JPEG")
+    uploads = demo_ctx.settings.uploads_dir  # attachments come only from the uploads folder
+    uploads.mkdir(parents=True, exist_ok=True)
+    Image.new("RGB", (320, 200), (200, 30, 30)).save(uploads / "fronte.png")
+    Image.new("RGB", (320, 200), (30, 30, 200)).save(uploads / "retro.jpg", format="JPEG")
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
@@ -207,8 +209,8 @@ async def test_10a_to_11a_then_approval_sends_next_9a_to_the_new_mobile(make_app
         await d.type("#indirizzo", "Via Borfuro 4")
         await d.type("#citta", "Bergamo")
         await d.choose("#tipo-documento", "Patente")
-        form.attach("allega-fronte", tmp_path / "fronte.png")
-        form.attach("allega-retro", tmp_path / "retro.jpg")
+        form.attach("allega-fronte", uploads / "fronte.png")
+        form.attach("allega-retro", uploads / "retro.jpg")
         await d.settle()
         await d.click("#privacy")
         await d.click("#invia-richiesta")

@@ -310,3 +310,35 @@ def test_exhausted_code_is_masked(demo_ctx, monkeypatch):
             codes.verify(demo_ctx, flow, _wrong("123456"), actor="t")
     (message,) = outbox.latest(demo_ctx, limit=1)
     assert message.code is None and "123456" not in message.body
+
+
+def test_defaults_let_a_trainer_walk_one_persona_through_every_branch(demo_ctx, clock, monkeypatch):
+    """Registration with every resend and an exhausted code, wrong 9A codes, a recovery with wrong codes:
+    with the default settings no limit is reached."""
+    from areaclienti_tui.settings import Settings
+
+    defaults = Settings()
+    demo_ctx.settings.codes_per_destination = defaults.codes_per_destination
+    demo_ctx.settings.code_failures_per_hour = defaults.code_failures_per_hour
+    monkeypatch.setattr(codes, "_generate", lambda: "123456")
+    customer = _account(demo_ctx).customer_id
+
+    def walk(destination: str, purpose: str, sends: int, wrong: int) -> None:
+        flow = codes.new_flow_id()
+        for i in range(sends):
+            codes.issue(demo_ctx, flow_id=flow, purpose=purpose, destination=destination,
+                        channel="email" if "@" in destination else "sms",
+                        actor="formatore", customer_id=customer)
+            clock.advance(30)
+        for _ in range(wrong):
+            with pytest.raises(codes.CodeError) as caught:
+                codes.verify(demo_ctx, flow, "000000", actor="formatore")
+            assert caught.value.kind in ("wrong", "exhausted")
+
+    walk(REGISTERED_USERNAME, "registrazione", sends=4, wrong=5)  # 6A/7A: three resends, code exhausted
+    walk("+393381234567", "accesso", sends=2, wrong=4)  # 9A at login
+    walk(REGISTERED_USERNAME, "recupero", sends=2, wrong=4)  # recovery
+    walk("+393381234567", "operazione", sends=1, wrong=2)  # 9A before a change of password
+    recovery = security.start_recovery(demo_ctx, REGISTERED_USERNAME)
+    security.verify_recovery(demo_ctx, recovery, "123456")
+    assert auth.customer_login(demo_ctx, REGISTERED_USERNAME, REGISTERED_PASSWORD).username == REGISTERED_USERNAME
