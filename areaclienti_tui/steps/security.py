@@ -9,7 +9,6 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
@@ -334,8 +333,6 @@ class RecoveryCodeScreen(CodeEntryScreen):
 class BiometricModal(ModalScreen[int | None]):
     """The simulated fingerprint: choose the enrolled account and confirm."""
 
-    BINDINGS = [Binding("escape", "cancel", "Annulla")]
-
     DEFAULT_CSS = """
     BiometricModal { align: center middle; }
     BiometricModal > Vertical {
@@ -373,5 +370,5 @@ class BiometricModal(ModalScreen[int | None]):
         self.dismiss(self.enrolments[index].account_id if index is not None else None)
 
     @on(Button.Pressed, "#annulla")
-    def action_cancel(self) -> None:
+    def cancel(self) -> None:
         self.dismiss(None)

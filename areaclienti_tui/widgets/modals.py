@@ -46,10 +46,7 @@ class DocumentModal(ModalScreen[None]):
 
 
 class ConfirmModal(ModalScreen[bool]):
-    """A yes/no question: fixed markup, or Content from `template()` when it quotes data.
-
-    Annulla has the focus: Enter pressed by habit never confirms.
-    """
+    """A yes/no question: fixed markup, or Content from `template()` when it quotes data."""
 
     BINDINGS = [Binding("escape", "cancel", "Annulla")]
     DEFAULT_CSS = """
@@ -72,9 +69,6 @@ class ConfirmModal(ModalScreen[bool]):
             with Horizontal():
                 yield Button("Annulla", id="annulla")
                 yield Button(self._confirm_label, id="conferma", variant="warning")
-
-    def on_mount(self) -> None:
-        self.query_one("#annulla", Button).focus()
 
     @on(Button.Pressed, "#conferma")
     def confirm(self) -> None:
