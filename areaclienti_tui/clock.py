@@ -34,6 +34,11 @@ class FakeClock:
             return self._now
 
 
+def seconds_until(moment: datetime, now: datetime) -> int:
+    """Whole seconds from `now` to `moment`, rounded up; 0 once it has passed."""
+    return max(0, int((as_utc(moment) - now).total_seconds() + 0.999))
+
+
 def as_utc(moment: datetime) -> datetime:
     """Databases may hand back naive datetimes: they are always UTC here."""
     return moment if moment.tzinfo else moment.replace(tzinfo=timezone.utc)

@@ -8,7 +8,7 @@ from datetime import timedelta
 from sqlalchemy import update
 from sqlmodel import Session, select
 
-from areaclienti_tui.clock import as_utc
+from areaclienti_tui.clock import seconds_until
 from areaclienti_tui.rules.errors import RuleError
 from areaclienti_tui.rules.masking import mask_contact
 from areaclienti_tui.rules.username import normalize_contact, parse_email
@@ -48,9 +48,7 @@ def lock_seconds(settings: Settings, failures: int) -> int:
 
 
 def locked_message(wait_seconds: int) -> str:
-    minutes = max(1, (wait_seconds + 59) // 60)
-    unit = "minuto" if minutes == 1 else "minuti"
-    return f"Troppi tentativi non riusciti: accesso bloccato. Riprova tra {minutes} {unit}."
+    return f"Troppi tentativi non riusciti: accesso bloccato. Riprova tra {limits.minutes_words(wait_seconds)}."
 
 
 def login_key(text: str) -> str | None:
@@ -69,7 +67,7 @@ def login_key(text: str) -> str | None:
 
 def check_lock(ctx: Context, holder: Account | Operator) -> None:
     if holder.locked_until is not None:
-        wait = int((as_utc(holder.locked_until) - ctx.clock.now()).total_seconds() + 0.999)
+        wait = seconds_until(holder.locked_until, ctx.clock.now())
         if wait > 0:
             raise LoginError("locked", locked_message(wait), wait_seconds=wait)
 
@@ -77,7 +75,8 @@ def check_lock(ctx: Context, holder: Account | Operator) -> None:
 def _register_failure(ctx: Context, session: Session, holder: Account | Operator) -> tuple[int, int]:
     """Count one failure with a single atomic UPDATE … RETURNING; lock when due.
 
-    Returns (seconds locked, failures in a row)."""
+    Returns (seconds locked, failures in a row).
+    """
     table = type(holder).__table__  # type: ignore[attr-defined]
     failures = session.execute(
         update(table)
@@ -85,8 +84,7 @@ def _register_failure(ctx: Context, session: Session, holder: Account | Operator
         .values(failed_logins=table.c.failed_logins + 1)
         .returning(table.c.failed_logins)
     ).scalar_one()
-    holder_failures = int(failures)
-    seconds = lock_seconds(ctx.settings, holder_failures)
+    seconds = lock_seconds(ctx.settings, failures)
     if seconds:
         until = ctx.clock.now() + timedelta(seconds=seconds)
         session.execute(
@@ -96,7 +94,7 @@ def _register_failure(ctx: Context, session: Session, holder: Account | Operator
             .values(locked_until=until)
         )
     session.expire(holder)
-    return seconds, holder_failures
+    return seconds, failures
 
 
 def _register_success(ctx: Context, holder: Account | Operator) -> None:

@@ -17,7 +17,7 @@ import pyotp
 from sqlalchemy import update
 from sqlmodel import Session, col, select
 
-from areaclienti_tui.clock import as_utc
+from areaclienti_tui.clock import as_utc, seconds_until
 from areaclienti_tui.rules.masking import mask_contact
 from areaclienti_tui.services import audit, limits, outbox
 from areaclienti_tui.services.context import Context
@@ -57,8 +57,7 @@ class IssuedCode:
 
     def resend_wait(self, now: datetime, cooldown_seconds: int) -> int:
         """Whole seconds until another code may be asked for."""
-        ready_at = self.sent_at + timedelta(seconds=cooldown_seconds)
-        return max(0, int((ready_at - now).total_seconds() + 0.999))
+        return seconds_until(self.sent_at + timedelta(seconds=cooldown_seconds), now)
 
 
 def new_flow_id() -> str:
@@ -108,26 +107,21 @@ def resend_status(ctx: Context, flow_id: str) -> tuple[int, int]:
         return 0, ctx.settings.max_resends
     left = max(0, ctx.settings.max_resends - (len(codes) - 1))
     ready_at = as_utc(codes[-1].created_at) + timedelta(seconds=ctx.settings.resend_cooldown_seconds)
-    wait = max(0, int((ready_at - ctx.clock.now()).total_seconds() + 0.999))
+    wait = seconds_until(ready_at, ctx.clock.now())
     return wait, left
-
-
-def _minutes_words(seconds: int) -> str:
-    minutes = max(1, (seconds + 59) // 60)
-    return "1 minuto" if minutes == 1 else f"{minutes} minuti"
 
 
 def destination_limited_message(wait_seconds: int) -> str:
     return (
         "Hai chiesto troppi codici per questo recapito: per sicurezza potrai chiederne "
-        f"un altro tra {_minutes_words(wait_seconds)}."
+        f"un altro tra {limits.minutes_words(wait_seconds)}."
     )
 
 
 def codes_locked_message(wait_seconds: int) -> str:
     return (
         "Troppi codici errati: per sicurezza l'account è bloccato. "
-        f"Riprova tra {_minutes_words(wait_seconds)} o contatta l'Assistenza."
+        f"Riprova tra {limits.minutes_words(wait_seconds)} o contatta l'Assistenza."
     )
 
 
@@ -139,7 +133,7 @@ def _count_send(ctx: Context, session: Session, destination: str) -> None:
                        window_seconds=window)
     if sent.count > settings.codes_per_destination:
         ready_at = sent.window_start + timedelta(seconds=window)
-        wait = max(1, int((ready_at - ctx.clock.now()).total_seconds() + 0.999))
+        wait = max(1, seconds_until(ready_at, ctx.clock.now()))
         raise CodeError("limit", destination_limited_message(wait), wait_seconds=wait)
 
 
@@ -175,7 +169,7 @@ def issue(
                     )
                 ready_at = as_utc(previous[-1].created_at) + timedelta(seconds=settings.resend_cooldown_seconds)
                 if now < ready_at:
-                    wait = int((ready_at - now).total_seconds() + 0.999)
+                    wait = seconds_until(ready_at, now)
                     raise CodeError("cooldown", f"Potrai chiedere un nuovo codice tra {wait} secondi.", wait_seconds=wait)
             _count_send(ctx, session, destination)
             if previous:
@@ -304,9 +298,10 @@ def verify_in(ctx: Context, session: Session, flow_id: str, code: str, *, actor:
     window = 3600
     subject = limits.subject_key(ctx, limits.WRONG_CODES, _subject(row))
     held = limits.current(ctx, session, limits.WRONG_CODES, subject, window_seconds=window)
-    if held is not None and held.lock_wait(now):
+    held_wait = held.lock_wait(now) if held is not None else 0
+    if held_wait:
         audit.record(ctx, session, "codice_verifica", actor=actor, outcome="bloccato", purpose=row.purpose)
-        raise CodeError("locked", codes_locked_message(held.lock_wait(now)), wait_seconds=held.lock_wait(now))
+        raise CodeError("locked", codes_locked_message(held_wait), wait_seconds=held_wait)
     # Reserve one try on this code: only `code_max_attempts` tries ever reach the comparison.
     tried = session.execute(
         update(table)
@@ -328,7 +323,7 @@ def verify_in(ctx: Context, session: Session, flow_id: str, code: str, *, actor:
             limits.lock(session, limits.WRONG_CODES, subject, until)
             _lock_holder(ctx, session, row, until)
             _void(session, row, now)
-            wait = max(1, int((until - now).total_seconds() + 0.999))
+            wait = max(1, seconds_until(until, now))
             audit.record(ctx, session, "codice_verifica", actor=actor, outcome="bloccato", purpose=row.purpose,
                          codici_errati=counted.count)
             raise CodeError("locked", codes_locked_message(wait), wait_seconds=wait)

@@ -22,7 +22,7 @@ from sqlalchemy import case, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session
 
-from areaclienti_tui.clock import as_utc
+from areaclienti_tui.clock import as_utc, seconds_until
 from areaclienti_tui.services.context import Context
 from areaclienti_tui.services.keys import keyed_digest
 from areaclienti_tui.store.models import SecurityCounter
@@ -43,9 +43,13 @@ class Count:
 
     def lock_wait(self, now: datetime) -> int:
         """Whole seconds the subject stays locked (0 when it is not)."""
-        if self.locked_until is None:
-            return 0
-        return max(0, int((as_utc(self.locked_until) - now).total_seconds() + 0.999))
+        return 0 if self.locked_until is None else seconds_until(self.locked_until, now)
+
+
+def minutes_words(seconds: int) -> str:
+    """A wait in whole minutes, rounded up, at least one: "1 minuto", "15 minuti"."""
+    minutes = max(1, (seconds + 59) // 60)
+    return "1 minuto" if minutes == 1 else f"{minutes} minuti"
 
 
 def subject_key(ctx: Context, scope: str, subject: str) -> str:
