@@ -16,6 +16,7 @@ from textual.screen import Screen
 
 from areaclienti_tui.clock import Clock
 from areaclienti_tui.journey import Journey
+from areaclienti_tui.key_order import KeysInOrder
 from areaclienti_tui.rules.username import load_pec_domains
 from areaclienti_tui.rules.errors import RuleError
 from areaclienti_tui.services import auth, documents, security
@@ -36,6 +37,17 @@ from areaclienti_tui.services.events import AuditRecorded  # noqa: E402
 # -- end operator area --------------------------------------------------------
 from areaclienti_tui.widgets.literal import Plain, TextInput, shown
 from areaclienti_tui.widgets.outbox_pane import OutboxPane
+# -- help, palette and theme (issue 8) ---------------------------------------------
+from collections.abc import Iterable  # noqa: E402
+from textual.app import SystemCommand  # noqa: E402
+from textual.command import CommandPalette  # noqa: E402
+from textual.theme import ThemeProvider  # noqa: E402
+from areaclienti_tui import preferences  # noqa: E402
+from areaclienti_tui.widgets import textual_it  # noqa: E402
+from areaclienti_tui.widgets.help import HelpModal  # noqa: E402
+
+textual_it.install()  # Italian key descriptions, checkbox marks, Enter on checkboxes
+# -- end help, palette and theme ---------------------------------------------------
 
 log = logging.getLogger(__name__)
 ROME = ZoneInfo("Europe/Rome")
@@ -49,20 +61,43 @@ class AuditUpdated(Message):
     """An audit event was recorded: the live operator views (audit log, accounts) reload."""
 
 
-class AreaClientiApp(App):
+class AreaClientiApp(KeysInOrder):
     CSS_PATH = "app.tcss"
     TITLE = "Area Clienti Generali · INARCASSA"
 
     BINDINGS = [
-        Binding("f2", "toggle_outbox", "Messaggi", tooltip="Mostra o nasconde i messaggi inviati (SMS ed email)"),
+        Binding("f2", "toggle_outbox", "Messaggi", tooltip="Mostra o nasconde i messaggi inviati (SMS ed email); "
+                "sotto i 110 caratteri di larghezza li apre a tutto schermo"),
+        Binding("f3", "toggle_outbox_scope", "Tutti/percorso",
+                tooltip="Messaggi: solo quelli di questo percorso oppure tutti quelli inviati"),
         Binding("ctrl+q", "quit", "Esci", priority=True),
         Binding("f9", "operator", "Operatore", tooltip="Apre l'area operatore (accesso riservato agli operatori)"),
+        Binding("f1", "help", "Aiuto", tooltip="Tasti e indicazioni della guida per questa schermata"),
+        Binding("question_mark", "help", "Aiuto", show=False),  # a field takes "?" as text first
+        Binding("ctrl+p", "command_palette", "Comandi", show=False, priority=True,
+                tooltip="Apre la palette dei comandi"),
     ]
 
     # Every operator action is in the command palette too (never at a kiosk: see __init__).
     COMMANDS = App.COMMANDS | {operator_area.OperatorCommands}
 
     show_outbox: reactive[bool] = reactive(True)
+    # -- outbox pane (issue 8): folded into a strip below 110 columns (the screen's class
+    # "-stretto"), open full with F2 there; the current journey's messages unless F3.
+    HORIZONTAL_BREAKPOINTS = [(0, "-stretto"), (110, "-largo")]
+    outbox_open: reactive[bool] = reactive(False)
+    outbox_all: reactive[bool] = reactive(False)
+
+    @property
+    def journey(self) -> Journey:
+        """The current customer's way through the steps (its start is stamped when it begins)."""
+        return self._journey
+
+    @journey.setter
+    def journey(self, journey: Journey) -> None:
+        if journey.started_at is None:
+            journey.started_at = self.ctx.clock.now()
+        self._journey = journey
 
     def __init__(self, ctx: Context) -> None:
         super().__init__()
@@ -83,6 +118,11 @@ class AreaClientiApp(App):
         if ctx.settings.kiosk:
             self.use_command_palette = False
             self.set_reactive(AreaClientiApp.show_outbox, False)
+        # -- theme: the high-contrast one is offered; the choice is remembered (issue 8)
+        self.register_theme(textual_it.HIGH_CONTRAST)
+        saved = preferences.load(ctx.settings.data_dir).get("tema")
+        if isinstance(saved, str) and saved in self.available_themes:
+            self.set_reactive(App.theme, saved)
 
     # -- shortcuts -----------------------------------------------------------
 
@@ -124,22 +164,32 @@ class AreaClientiApp(App):
             self.post_message(AuditUpdated())
 
     def on_outbox_updated(self, _message: OutboxUpdated) -> None:
-        for pane in self.screen.query(OutboxPane):
-            pane.reload()
+        for screen in self.screen_stack:  # the screens behind too: Back shows them up to date
+            for pane in screen.query(OutboxPane):
+                pane.reload()
 
     def action_toggle_outbox(self) -> None:
-        self.show_outbox = not self.show_outbox
+        """Wide: show or hide the pane. Narrow (a one-line strip): open it full or fold it back."""
+        if self.screen.has_class("-stretto"):
+            opening = not (self.outbox_open and self.show_outbox)
+            if opening:
+                self.show_outbox = True
+            self.outbox_open = opening
+        else:
+            self.show_outbox = not self.show_outbox
 
-    def watch_show_outbox(self, show: bool) -> None:
-        for pane in self.screen.query(OutboxPane):
-            pane.display = show
+    def action_toggle_outbox_scope(self) -> None:
+        """The current journey's messages, or every message sent."""
+        self.outbox_all = not self.outbox_all
+        self.notify("Messaggi: tutti quelli inviati." if self.outbox_all
+                    else "Messaggi: solo quelli di questo percorso.", timeout=3)
 
     # -- operator area ---------------------------------------------------------
 
     def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
         if action == "operator" and self.settings.kiosk:
             return False  # kiosk: no operator view, not even its key in the footer
-        if action in ("command_palette", "toggle_outbox") and self.settings.kiosk:
+        if action in ("command_palette", "toggle_outbox", "toggle_outbox_scope") and self.settings.kiosk:
             return False  # kiosk: no palette way out; codes reach the customer by `outbox --follow`
         return True
 
@@ -200,6 +250,54 @@ class AreaClientiApp(App):
 
     # -- end operator area -----------------------------------------------------
 
+    # -- help, command palette and theme (issue 8) --------------------------------
+
+    def action_help(self) -> None:
+        """F1 (or ? outside a field): the keys and the guide's text for the screen in front."""
+        if isinstance(self.screen, (HelpModal, CommandPalette)):
+            return
+        screen = self.screen
+        step = getattr(screen, "STEP", None) or self.current_step
+        self.push_screen(HelpModal(screen, step))
+
+    def action_command_palette(self) -> None:
+        if self.use_command_palette and not CommandPalette.is_open(self):
+            self.push_screen(CommandPalette(id="--command-palette", placeholder="Cerca un comando…"))
+
+    def action_choose_theme(self) -> None:
+        self.push_screen(CommandPalette(providers=[ThemeProvider], placeholder="Cerca un tema…"))
+
+    def action_toggle_high_contrast(self) -> None:
+        high = textual_it.HIGH_CONTRAST.name
+        self.theme = textual_it.DEFAULT_THEME if self.theme == high else high
+
+    def watch_theme(self, theme: str) -> None:
+        """Remember the theme for the next start (a small file in the data folder)."""
+        data_dir = self.settings.data_dir
+        self.run_worker(lambda: preferences.save(data_dir, tema=theme), thread=True, group="preferenze")
+
+    def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
+        """Textual's own commands, in Italian (the operator's are in OperatorCommands)."""
+        yield SystemCommand("Aiuto", "Tasti e indicazioni della guida per questa schermata", self.action_help)
+        if self.theme == textual_it.HIGH_CONTRAST.name:
+            yield SystemCommand("Tema normale", "Torna ai colori predefiniti (la scelta viene ricordata)",
+                                self.action_toggle_high_contrast)
+        else:
+            yield SystemCommand("Tema ad alto contrasto", "Testo bianco su nero, evidenziazioni in giallo "
+                                "(la scelta viene ricordata)", self.action_toggle_high_contrast)
+        yield SystemCommand("Tema dei colori", "Sceglie il tema dei colori tra quelli disponibili",
+                            self.action_choose_theme)
+        if screen.maximized is not None:
+            yield SystemCommand("Riduci", "Riporta il riquadro ingrandito alla dimensione normale",
+                                screen.action_minimize)
+        elif screen.focused is not None and screen.focused.allow_maximize:
+            yield SystemCommand("Ingrandisci", "Ingrandisce il riquadro attivo a tutto schermo", screen.action_maximize)
+        yield SystemCommand("Salva un'immagine dello schermo", "Salva la schermata come immagine SVG",
+                            lambda: self.set_timer(0.1, self.deliver_screenshot))
+        yield SystemCommand("Esci", "Chiude l'applicazione", self.action_quit)
+
+    # -- end help, command palette and theme ----------------------------------------
+
     # -- navigation ------------------------------------------------------------
 
     def go(self, screen: Screen) -> None:
@@ -210,8 +308,15 @@ class AreaClientiApp(App):
             self.pop_screen()
 
     def restart(self, then: Screen | None = None) -> None:
-        """Back to 1A with a clean journey (nothing the customer typed lingers)."""
+        """Back to 1A with a clean journey (nothing the customer typed lingers).
+
+        With `then`, the same customer goes on (to the login, to the products): the
+        outbox pane keeps showing their journey's messages.
+        """
+        previous = self.journey
         self.journey = Journey()
+        if then is not None:
+            self.journey.continue_from(previous)
         while len(self.screen_stack) > 2:
             self.pop_screen()
         if then is not None:

@@ -28,6 +28,7 @@ from collections.abc import Sequence
 from importlib import metadata
 from logging.handlers import RotatingFileHandler
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 from pydantic import ValidationError
 from rich.console import Console
@@ -45,6 +46,7 @@ from rich.table import Table
 from rich.text import Text
 
 from areaclienti_tui.rules.errors import RuleError
+from areaclienti_tui.rules.username import display_contact
 from areaclienti_tui.services.context import Context
 from areaclienti_tui.settings import Settings
 
@@ -56,6 +58,7 @@ EXIT_FAILURE = 1
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
 FOLLOW_INTERVAL = 1.0
+ROME = ZoneInfo("Europe/Rome")  # the console's time zone (widgets/outbox_pane.py): the same clock on both
 
 
 class CliError(Exception):
@@ -159,6 +162,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"  {PROG} --kiosk                  solo il percorso cliente, a schermo intero\n"
         f"  {PROG} import clienti.csv       importa un'anagrafica clienti\n"
         f"  {PROG} outbox --follow          mostra SMS ed email man mano che partono\n"
+        f"  {PROG} outbox --nuovi --a 3471234567   solo i nuovi messaggi a quel cellulare\n"
         f"  {PROG} operator add mrossi --name \"Mario Rossi\"",
     )
     parser.add_argument(
@@ -191,6 +195,17 @@ def build_parser() -> argparse.ArgumentParser:
         "--follow",
         action="store_true",
         help="resta in attesa e mostra i nuovi messaggi appena partono (con --json una riga JSON per messaggio); Ctrl+C per uscire",
+    )
+    out.add_argument(
+        "--nuovi",
+        action="store_true",
+        help="solo i messaggi che partono da adesso in poi (implica --follow)",
+    )
+    out.add_argument(
+        "--a",
+        dest="recapito",
+        metavar="RECAPITO",
+        help="solo i messaggi a questo recapito: email, o cellulare scritto in qualunque modo (347 123 4567, +39…)",
     )
 
     op = commands.add_parser(
@@ -499,7 +514,8 @@ def _cmd_import(args: argparse.Namespace, settings: Settings, out: Console, err:
 
 
 def _local_time(moment) -> str:  # noqa: ANN001
-    return moment.astimezone().strftime("%d/%m/%Y %H:%M:%S")
+    """Italian time, as the console shows it, whatever the computer's time zone."""
+    return moment.astimezone(ROME).strftime("%d/%m/%Y %H:%M:%S")
 
 
 def _channel_label(channel: str) -> str:
@@ -521,7 +537,7 @@ def _outbox_table(messages) -> Table:  # noqa: ANN001
         text.append(message.body)
         table.add_row(
             Text(_channel_label(message.channel)),
-            Text(message.to),
+            Text(display_contact(message.to)),  # a mobile as +39 328 987 6543, as the console shows it
             Text(_local_time(message.sent_at)),
             text,
             Text(message.code or ""),
@@ -532,7 +548,7 @@ def _outbox_table(messages) -> Table:  # noqa: ANN001
 def _message_line(message) -> Text:  # noqa: ANN001
     line = Text()
     line.append(f"[{_local_time(message.sent_at)}] ", style="dim")
-    line.append(f"{_channel_label(message.channel)} a {message.to}", style="bold")
+    line.append(f"{_channel_label(message.channel)} a {display_contact(message.to)}", style="bold")
     if message.subject:
         line.append(f" — {message.subject}")
     line.append(f": {message.body}")
@@ -551,16 +567,20 @@ def _follow(ctx: Context, args: argparse.Namespace, out: Console) -> int:
         else:
             out.print(_message_line(message), soft_wrap=True)
 
-    recent = outbox.latest(ctx, limit=args.limit or 10)
+    recipients = [args.recapito] if args.recapito else None
+    if args.nuovi:
+        recent, last_id = [], outbox.newest_id(ctx)
+    else:
+        recent = outbox.latest(ctx, limit=args.limit or 10, recipients=recipients)
+        last_id = recent[0].id if recent else 0
     for message in reversed(recent):
         emit(message)
-    last_id = recent[0].id if recent else 0
     if not args.json:
         out.print(Text("In attesa di nuovi messaggi (Ctrl+C per uscire)…", style="dim"))
     try:
         while True:
             time.sleep(FOLLOW_INTERVAL)
-            fresh = outbox.latest(ctx, limit=None, after_id=last_id)
+            fresh = outbox.latest(ctx, limit=None, after_id=last_id, recipients=recipients)
             for message in reversed(fresh):
                 emit(message)
             if fresh:
@@ -574,9 +594,9 @@ def _cmd_outbox(args: argparse.Namespace, settings: Settings, out: Console, err:
 
     ctx = _open(settings)
     try:
-        if args.follow:
+        if args.follow or args.nuovi:
             return _follow(ctx, args, out)
-        messages = outbox.latest(ctx, limit=args.limit)
+        messages = outbox.latest(ctx, limit=args.limit, recipients=[args.recapito] if args.recapito else None)
         if args.json:
             sys.stdout.write(outbox.to_json(messages) + "\n")
             sys.stdout.flush()

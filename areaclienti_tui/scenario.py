@@ -673,7 +673,10 @@ class _Player:
         if text:
             await self.pilot.press(*text)
         await self.settle()
-        if widget.value != text:
+        # A field that formats as one types (the date: 14031975 → 14/03/1975) says what it shows.
+        shown_after_typing = getattr(widget, "shown_after_typing", None)
+        expected = shown_after_typing(text) if shown_after_typing else text
+        if widget.value != expected:
             raise StepFailed(f"{selector} con {_quote(text)}", f"{_quote(widget.value)} (il campo non accetta quel testo)")
 
     async def do_click(self, step: Step) -> None:

@@ -173,6 +173,23 @@ def test_outbox_table(data_dir: Path, capsys, monkeypatch: pytest.MonkeyPatch) -
         assert word in out
 
 
+def test_outbox_shows_a_mobile_as_the_console_does_and_json_keeps_it_stored(data_dir: Path, capsys,
+                                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("COLUMNS", "200")
+    _issue_code(data_dir, to="+393289876543", channel="sms")
+    assert run("--data-dir", str(data_dir), "outbox") == 0
+    assert "+39 328 987 6543" in capsys.readouterr().out
+
+    def interrupt(_seconds: float) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.time, "sleep", interrupt)
+    assert run("--data-dir", str(data_dir), "outbox", "--follow") == 0
+    assert "SMS a +39 328 987 6543" in capsys.readouterr().out
+    assert run("--data-dir", str(data_dir), "outbox", "--json") == 0
+    assert json.loads(capsys.readouterr().out)[0]["to"] == "+393289876543"  # the automation contract: E.164
+
+
 def test_outbox_follow_prints_recent_messages_then_waits(data_dir: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
     _issue_code(data_dir)
 
@@ -183,6 +200,74 @@ def test_outbox_follow_prints_recent_messages_then_waits(data_dir: Path, capsys,
     assert run("--data-dir", str(data_dir), "outbox", "--follow", "--json") == 0
     lines = capsys.readouterr().out.splitlines()
     assert len(lines) == 1 and json.loads(lines[0])["to"] == "mario.rossi@gmail.com"
+
+
+def test_outbox_follow_shows_rome_time_whatever_the_local_zone(data_dir: Path, capsys,
+                                                             monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("TZ", "America/New_York")
+    time_module = __import__("time")
+    if hasattr(time_module, "tzset"):
+        time_module.tzset()
+    sent = datetime(2026, 3, 2, 9, 0, 5, tzinfo=timezone.utc)  # 10:00:05 in Rome, 04:00:05 in New York
+    ctx = open_context(Settings(data_dir=data_dir, bcrypt_rounds=4, demo=False), FakeClock(sent))
+    try:
+        codes.issue(ctx, flow_id=codes.new_flow_id(), purpose="registrazione", channel="sms",
+                    destination="+393471234567", actor="test")
+    finally:
+        ctx.db.dispose()
+    monkeypatch.setattr(cli.time, "sleep", lambda _s: (_ for _ in ()).throw(KeyboardInterrupt))
+    monkeypatch.setenv("COLUMNS", "300")
+    try:
+        assert run("--data-dir", str(data_dir), "outbox", "--follow") == 0
+    finally:
+        monkeypatch.delenv("TZ")
+        if hasattr(time_module, "tzset"):
+            time_module.tzset()
+    out = capsys.readouterr().out
+    assert "[02/03/2026 10:00:05]" in out and "04:00:05" not in out
+
+
+def test_outbox_nuovi_skips_what_was_already_sent(data_dir: Path, capsys, monkeypatch: pytest.MonkeyPatch) -> None:
+    _issue_code(data_dir, to="mario.rossi@gmail.com")
+    polls = iter(range(2))
+
+    def one_poll_then_stop(_seconds: float) -> None:
+        if next(polls) == 0:
+            _issue_code(data_dir, to="+393289876543", channel="sms")  # sent while following
+            return
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(cli.time, "sleep", one_poll_then_stop)
+    assert run("--data-dir", str(data_dir), "outbox", "--nuovi", "--json") == 0  # --nuovi implies --follow
+    lines = capsys.readouterr().out.splitlines()
+    assert [json.loads(line)["to"] for line in lines] == ["+393289876543"]
+
+
+@pytest.mark.parametrize("written", ["3289876543", "+39 328 987 6543", "0039 328.987.6543", "+393289876543"])
+def test_outbox_a_keeps_one_recipient_however_the_mobile_is_written(data_dir: Path, capsys, written: str) -> None:
+    _issue_code(data_dir, to="mario.rossi@gmail.com")
+    _issue_code(data_dir, to="+393289876543", channel="sms")
+    _issue_code(data_dir, to="+393471234567", channel="sms")
+    assert run("--data-dir", str(data_dir), "outbox", "--json", "--a", written) == 0
+    assert [m["to"] for m in json.loads(capsys.readouterr().out)] == ["+393289876543"]
+
+
+def test_outbox_a_matches_an_email_in_any_case_and_filters_follow(data_dir: Path, capsys,
+                                                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    _issue_code(data_dir, to="mario.rossi@gmail.com")
+    _issue_code(data_dir, to="+393289876543", channel="sms")
+    assert run("--data-dir", str(data_dir), "outbox", "--json", "--a", " Mario.Rossi@Gmail.com ") == 0
+    assert [m["to"] for m in json.loads(capsys.readouterr().out)] == ["mario.rossi@gmail.com"]
+
+    monkeypatch.setattr(cli.time, "sleep", lambda _s: (_ for _ in ()).throw(KeyboardInterrupt))
+    assert run("--data-dir", str(data_dir), "outbox", "--follow", "--json", "--a", "3289876543") == 0
+    assert [json.loads(line)["to"] for line in capsys.readouterr().out.splitlines()] == ["+393289876543"]
+
+
+def test_outbox_a_unknown_recipient_gives_nothing(data_dir: Path, capsys) -> None:
+    _issue_code(data_dir)
+    assert run("--data-dir", str(data_dir), "outbox", "--json", "--a", "nessuno@example.com") == 0
+    assert json.loads(capsys.readouterr().out) == []
 
 
 # --- operator add ------------------------------------------------------------

@@ -121,6 +121,22 @@ def test_a_step_after_the_console_closed_fails(tmp_path):
     assert expected in lines
 
 
+def test_a_date_typed_without_slashes_and_sesso_chosen_by_the_verb(tmp_path):
+    """`type` checks what the field shows after typing: 14031975 shows as 14/03/1975."""
+    path = tmp_path / "3a-veloce.toml"
+    path.write_text(
+        '[[step]]\nclick = "#registrati"\n\n[[step]]\nclick = "#persona"\n\n'
+        '[[step]]\ntype = "#nome"\ntext = "Mario"\n\n[[step]]\ntype = "#cognome"\ntext = "Rossi"\n\n'
+        '[[step]]\ntype = "#data-nascita"\ntext = "14031975"\n\n'
+        '[[step]]\ntype = "#data-nascita"\ntext = "14-3-1975"\n\n'
+        '[[step]]\nchoose = "#sesso"\noption = "Maschio"\n\n'
+        '[[step]]\nclick = "#continua"\n\n[[step]]\nexpect_step = "4A"\n',
+        encoding="utf-8",
+    )
+    lines: list[str] = []
+    assert scenario.main([path], out=lines.append, timeout=10) == scenario.EXIT_OK, "\n".join(lines)
+
+
 def test_cli_runs_a_scenario_end_to_end(capsys, tmp_path):
     path = SCENARIOS / "04-azienda.toml"
     code = cli.main(["--data-dir", str(tmp_path), "scenario", str(path)])

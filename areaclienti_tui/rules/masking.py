@@ -8,9 +8,13 @@ from .username import ContactKind
 
 
 def mask_email(value: str) -> str:
-    """Keep the first and last character of the local part (only the first if it is short)."""
+    """Keep the first and last character of the local part (only the first if it is short).
+
+    Also given what was typed as a username at login (audit subject): nothing before
+    the ``@`` is just hidden.
+    """
     local, _, domain = value.rpartition("@")
-    hidden = local[0] + "***" + (local[-1] if len(local) > 2 else "")
+    hidden = local[0] + "***" + (local[-1] if len(local) > 2 else "") if local else "***"
     return f"{hidden}@{domain}"
 
 

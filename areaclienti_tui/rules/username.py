@@ -31,11 +31,36 @@ class Username:
     @property
     def display(self) -> str:
         """The value as shown to people (mobile as ``+39 340 123 4567``)."""
-        if self.kind == "mobile":
-            return phonenumbers.format_number(
-                phonenumbers.parse(self.value), PhoneNumberFormat.INTERNATIONAL
-            )
-        return self.value
+        return display_contact(self.value, self.kind)
+
+
+# --- display -------------------------------------------------------------------
+
+
+def display_mobile(value: str) -> str:
+    """A mobile as shown to people, the one way everywhere: ``+39 328 987 6543``.
+
+    Takes the stored E.164 form or any way of writing the number that login
+    accepts; what is not a phone number comes back unchanged.
+    """
+    text = value.strip()
+    try:
+        number = phonenumbers.parse(_REGISTRY_SEPARATORS_RE.sub("", text), "IT")
+    except phonenumbers.NumberParseException:
+        return value
+    if not phonenumbers.is_possible_number(number):
+        return value
+    return phonenumbers.format_number(number, PhoneNumberFormat.INTERNATIONAL)
+
+
+def display_contact(value: str, kind: ContactKind | None = None) -> str:
+    """A contact or username as shown to people: a mobile as `display_mobile`, an email as it is.
+
+    Without ``kind`` a value with ``@`` is an email and anything else is tried as a mobile.
+    """
+    if kind == "email" or (kind is None and "@" in value):
+        return value
+    return display_mobile(value)
 
 
 # --- PEC -------------------------------------------------------------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import logging
 import smtplib
+from collections.abc import Collection
 from dataclasses import asdict, dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -123,12 +124,33 @@ def _view(row: OutboxMessage, expires_at: datetime | None = None, now: datetime 
     )
 
 
-def latest(ctx: Context, *, limit: int | None = 100, after_id: int = 0) -> list[OutboxView]:
+def recipient_key(text: str) -> str:
+    """What a recipient is compared by: any way of writing a mobile gives its E.164 form,
+    an email its lowercase form (as the login reads a username)."""
+    from areaclienti_tui.services.auth import login_key
+
+    return (login_key(text) or text.strip()).casefold()
+
+
+def latest(
+    ctx: Context,
+    *,
+    limit: int | None = 100,
+    after_id: int = 0,
+    recipients: Collection[str] | None = None,
+    since: datetime | None = None,
+) -> list[OutboxView]:
     """Messages newest first; `after_id` keeps only those newer than a known one.
 
-    A code is shown only while it is live: used, voided or expired codes are masked.
+    `recipients` keeps only messages to those contacts (compared with
+    `recipient_key`; an empty collection gives none), `since` only those sent
+    from that moment on. A code is shown only while it is live: used, voided or
+    expired codes are masked.
     """
     now = ctx.clock.now()
+    keys = sorted({recipient_key(r) for r in recipients if r.strip()}) if recipients is not None else None
+    if keys is not None and not keys:
+        return []
     with ctx.db.session() as session:
         query = (
             select(OutboxMessage, OneTimeCode.expires_at)
@@ -136,9 +158,19 @@ def latest(ctx: Context, *, limit: int | None = 100, after_id: int = 0) -> list[
             .where(OutboxMessage.id > after_id)
             .order_by(col(OutboxMessage.id).desc())
         )
+        if keys is not None:
+            query = query.where(func.lower(col(OutboxMessage.recipient)).in_(keys))
+        if since is not None:
+            query = query.where(col(OutboxMessage.sent_at) >= since)
         if limit:
             query = query.limit(limit)
         return [_view(row, expires_at, now) for row, expires_at in session.exec(query).all()]
+
+
+def newest_id(ctx: Context) -> int:
+    """The id of the newest message (0 when the outbox is empty): what "from now on" starts after."""
+    with ctx.db.session() as session:
+        return session.exec(select(func.max(OutboxMessage.id))).first() or 0
 
 
 def newest_code(ctx: Context, to: str | None = None) -> str | None:

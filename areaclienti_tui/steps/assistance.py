@@ -545,6 +545,8 @@ class AssistanceFormScreen(StepScreen):
     def _sent(self, request_id: int, form: AssistanceForm) -> None:
         self.app.journey.forget(self.STEP, *FORM_FIELDS)
         email = form.email.strip()
+        if email:
+            self.app.journey.contacts.add(email)  # the confirmation email belongs to this journey
         self.app.go(AssistanceSentScreen(request_id, origin=self.origin, email=email))
 
 
@@ -553,6 +555,7 @@ class AssistanceSentScreen(StepScreen):
 
     HEADING = "Richiesta inviata"
     STEP: ClassVar[str] = "11A"
+    DONE = True  # Esc stays here: the way on is Torna all'inizio
 
     def __init__(self, request_id: int, *, origin: str = "11A", email: str = "") -> None:
         super().__init__()
@@ -585,5 +588,5 @@ class AssistanceSentScreen(StepScreen):
         self.app.restart()
 
     def action_back(self) -> None:
-        """The request is sent: going back to the form would only send it again."""
-        self.app.restart()
+        """The request is sent: going back to the form would only send it again, and Esc
+        never goes forward either (Torna all'inizio does)."""

@@ -9,16 +9,21 @@ from dataclasses import dataclass
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from textual import on
+from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Checkbox, Footer, Header, Input, LoadingIndicator, Select, Static
+from textual.scroll_view import ScrollView
+from textual.widget import Widget
+from textual.widgets import (
+    Button, Checkbox, DataTable, Footer, Header, Input, LoadingIndicator, OptionList, Select, Static, TabbedContent, Tabs,
+)
 from textual.worker import Worker, WorkerState
 
 from areaclienti_tui.rules.errors import RuleError
 from areaclienti_tui.rules.username import Username, parse_username
+from areaclienti_tui.widgets.actions import Actions
 from areaclienti_tui.widgets.field import Field, error_id
 from areaclienti_tui.widgets.literal import Plain
 from areaclienti_tui.widgets.outbox_pane import OutboxPane
@@ -54,6 +59,12 @@ class StepScreen(Screen):
     HEADING: ClassVar[str] = ""
     INTRO: ClassVar[str] = ""
     BADGE: ClassVar[str | None] = None
+    # A success page (account created, request sent): Esc neither goes back (it would redo
+    # what is done) nor forward (the operator presses the button); it is not in the footer.
+    DONE: ClassVar[bool] = False
+    # A page to read whose actions are keys (the operator's request detail): the scrolling
+    # frame it focuses is deliberate, focus_where_the_operator_acts leaves it there.
+    READ_FIRST: ClassVar[bool] = False
 
     BINDINGS = [Binding("escape", "back", "Indietro", tooltip="Torna al passo precedente")]
 
@@ -83,8 +94,60 @@ class StepScreen(Screen):
         yield from ()
 
     def on_mount(self) -> None:
-        self.sub_title = f"{self.BADGE or 'Passo ' + self.STEP} · {self.HEADING}"
+        badge = self.BADGE or f"Passo {self.STEP}"
+        # A badge may already name the screen ("Passo 8A · I tuoi prodotti"): the title says it once.
+        self.sub_title = badge if self.HEADING in badge else f"{badge} · {self.HEADING}"
         self.query_one(OutboxPane).display = self.app.show_outbox
+
+    # -- focus on arrival (issue 8) ------------------------------------------
+
+    @on(events.ScreenResume)
+    def _screen_shown(self) -> None:
+        # After the screen's own on_mount/resumed code and a first layout: a screen that
+        # focuses something deliberately keeps it.
+        self.call_after_refresh(self.focus_where_the_operator_acts)
+
+    def focus_where_the_operator_acts(self) -> None:
+        """Unless a control already has the focus: the first empty field, else the primary
+        button, else the first control (never the scrolling frame nor the messages pane)."""
+        if not self.is_current or self.busy:
+            return
+        focused = self.focused
+        if focused is not None and not focused.disabled and (
+            self.READ_FIRST or not _is_frame(focused) or any(isinstance(node, OutboxPane) for node in focused.ancestors)
+        ):
+            return  # a control, the messages the operator opened, or a page to read
+        target = _first_empty_field(self) or _primary_button(self) or _first_control(self)
+        if target is not None:
+            target.focus()
+
+    _clicked_last = False  # the last input that reached this screen was the mouse, not a key
+
+    @on(events.MouseDown)
+    def _mouse_used(self) -> None:
+        self._clicked_last = True
+
+    @on(events.Key)
+    def _key_used(self) -> None:
+        self._clicked_last = False
+
+    @on(TabbedContent.TabActivated)
+    def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
+        self.call_after_refresh(self._focus_in_tab, event.pane)
+
+    def _focus_in_tab(self, pane: Widget) -> None:
+        """A tab opened by a click leaves the focus on the tab labels: move it into the tab
+        (arrows on the labels, from the keyboard, keep it there to go on to the next tab)."""
+        focused = self.focused
+        if not self.is_current or (focused is not None and pane in focused.ancestors):
+            return
+        if isinstance(focused, Tabs) and not self._clicked_last:
+            return
+        if focused is not None and not isinstance(focused, Tabs) and not _is_frame(focused):
+            return
+        target = _first_empty_field(self, pane) or _primary_button(self, pane) or _first_control(self, pane)
+        if target is not None:
+            target.focus()
 
     # -- form memory -------------------------------------------------------
 
@@ -174,6 +237,8 @@ class StepScreen(Screen):
             self.query("#attesa LoadingIndicator").remove()
         for button in self.query(Button):
             button.disabled = busy
+        if not busy:  # a disabled button loses the focus: give it back to where the operator acts
+            self.call_after_refresh(self.focus_where_the_operator_acts)
 
     @property
     def busy(self) -> bool:
@@ -223,6 +288,11 @@ class StepScreen(Screen):
 
     # -- navigation ----------------------------------------------------------
 
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action == "back" and self.DONE:
+            return False
+        return super().check_action(action, parameters)
+
     def action_back(self) -> None:
         if not self.busy:
             self.app.go_back()
@@ -232,9 +302,54 @@ class StepScreen(Screen):
         self.action_back()
 
 
-def actions(*buttons: Button) -> Horizontal:
-    """A row of buttons at the bottom of a step."""
-    return Horizontal(*buttons, classes="azioni")
+def _is_frame(widget: Widget) -> bool:
+    """A scrolling container (the journey's frame), not a control that scrolls (Input, DataTable…)."""
+    return isinstance(widget, ScrollableContainer) and not isinstance(widget, ScrollView)
+
+
+def _controls(screen: Screen, within: Widget | None = None) -> list[Widget]:
+    """The screen's focusable controls in Tab order (those inside `within` if given), without
+    scrolling frames and the messages pane."""
+    panes = list(screen.query(OutboxPane))
+    return [
+        widget for widget in screen.focus_chain
+        if not _is_frame(widget) and not any(pane in widget.ancestors_with_self for pane in panes)
+        and (within is None or within in widget.ancestors)
+    ]
+
+
+def _first_empty_field(screen: Screen, within: Widget | None = None) -> Widget | None:
+    for widget in _controls(screen, within):
+        if isinstance(widget, Input) and not widget.value:
+            return widget
+        if isinstance(widget, Select) and widget.is_blank():
+            return widget
+    return None
+
+
+def _primary_button(screen: Screen, within: Widget | None = None) -> Widget | None:
+    for widget in _controls(screen, within):
+        if isinstance(widget, Button) and widget.variant == "primary":
+            return widget
+    return None
+
+
+def _first_control(screen: Screen, within: Widget | None = None) -> Widget | None:
+    """A list or table first (where Enter opens something), else a button that does no harm."""
+    controls = _controls(screen, within)
+    for kinds in ((DataTable, OptionList), (Input, Select, Checkbox)):
+        for widget in controls:
+            if isinstance(widget, kinds):
+                return widget
+    for widget in controls:
+        if not (isinstance(widget, Button) and widget.variant == "error") and not isinstance(widget, Tabs):
+            return widget
+    return controls[0] if controls else None
+
+
+def actions(*buttons: Button) -> Actions:
+    """A row of buttons at the bottom of a step; it wraps onto new lines when narrow."""
+    return Actions(*buttons, classes="azioni")
 
 
 def form_error(widget_id: str) -> Static:

@@ -6,6 +6,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, DataTable, Input, Static
 
+from areaclienti_tui.rules.username import display_contact
 from areaclienti_tui.services import auth, customers, security
 from areaclienti_tui.services.auth import CustomerLogin, LoginError
 from areaclienti_tui.steps.base import StepScreen, actions, panel
@@ -28,8 +29,10 @@ class LoginScreen(StepScreen):
     INTRO = "Inserisci [b]nome utente e password[/b] per vedere i tuoi prodotti Generali."
 
     def __init__(self, username: str = "") -> None:
+        """`username` prefills the field (a stored mobile is shown as ``+39 328 987 6543``;
+        login accepts every way of writing it)."""
         super().__init__()
-        self._username = username
+        self._username = display_contact(username) if username else ""
         self._enrolments: list[security.Enrolment] = []
 
     def compose_step(self) -> ComposeResult:
@@ -119,12 +122,13 @@ class ProductsScreen(StepScreen):
             id="benvenuto",
         )
         table: DataTable = PlainTable(id="prodotti", cursor_type="row", zebra_stripes=True)
-        table.add_columns("Polizza", "Prodotto", "Stato", "Canale")
+        table.add_columns("Polizza", "Prodotto", "Stato", "Tramite")
         yield table
         yield Static("", id="nessun-prodotto")
         yield panel(
             Static("[b]Il tuo account[/b]"),
-            Plain(f"Nome utente: {self.login.username}", id="nome-utente"),
+            Plain(f"Nome utente: {display_contact(self.login.username, self.login.username_kind)}",  # type: ignore[arg-type]
+                  id="nome-utente"),
             actions(
                 Button("Cambia password", id="cambia-password"),
                 Button("Cambia nome utente", id="cambia-username"),
@@ -155,7 +159,7 @@ class ProductsScreen(StepScreen):
                 policy.numero,
                 policy.prodotto,
                 STATES.get(policy.stato, policy.stato),
-                "tramite INARCASSA" if policy.inarcassa else "Generali",
+                "INARCASSA" if policy.inarcassa else "Generali",  # short: the table fits at 120×40
                 key=policy.numero,
             )
         self.query_one("#nessun-prodotto", Static).update("" if policies else "Non risultano prodotti a tuo nome.")
@@ -203,7 +207,21 @@ class ProductsScreen(StepScreen):
         self.run_busy(job, done, label="Aggiornamento…")
 
     def action_back(self) -> None:
-        self.logout()
+        """Esc would end the session: ask first (Annulla has the focus)."""
+        from areaclienti_tui.widgets.modals import ConfirmModal
+
+        if self.busy:
+            return
+
+        def chosen(leave: bool | None) -> None:
+            if leave:
+                self.logout()
+
+        self.app.push_screen(
+            ConfirmModal("Vuoi uscire dall'Area Clienti?\n\nPer rientrare dovrai accedere di nuovo con nome utente "
+                         "e password.", confirm_label="Esci"),
+            chosen,
+        )
 
     @on(Button.Pressed, "#esci")
     def logout(self) -> None:

@@ -1241,7 +1241,17 @@ def finish_demo_reset(app: AreaClientiApp, outcome: ResetOutcome) -> None:
 class OperatorHomeScreen(OperatorScreen):
     HEADING = "Strumenti dell'operatore"
 
-    BINDINGS = [Binding("f5", "reload", "Aggiorna", tooltip="Ricarica i dati della scheda")]
+    # Keys 1-6 open the tabs (a field takes the digits as text first); grouped in the footer.
+    TAB_KEYS = Binding.Group("Schede", compact=True)
+    BINDINGS = [
+        Binding("f5", "reload", "Aggiorna", tooltip="Ricarica i dati della scheda"),
+        Binding("1", "tab('coda')", "Richieste di assistenza", group=TAB_KEYS, tooltip="Scheda Richieste di assistenza"),
+        Binding("2", "tab('anagrafe')", "Anagrafe", group=TAB_KEYS, tooltip="Scheda Anagrafe"),
+        Binding("3", "tab('account')", "Account", group=TAB_KEYS, tooltip="Scheda Account"),
+        Binding("4", "tab('registro-audit')", "Registro audit", group=TAB_KEYS, tooltip="Scheda Registro audit"),
+        Binding("5", "tab('personas')", "Personas", group=TAB_KEYS, tooltip="Scheda Personas"),
+        Binding("6", "tab('formatore')", "Formatore", group=TAB_KEYS, tooltip="Scheda Formatore"),
+    ]
 
     DEFAULT_CSS = """
     OperatorHomeScreen #operatore-barra { height: auto; margin-bottom: 1; }
@@ -1287,6 +1297,11 @@ class OperatorHomeScreen(OperatorScreen):
         tabs.active = tab_id
         tab = self.query_one(f"#scheda-{tab_id}", OperatorTab)
         tab.activate(action, payload)
+
+    def action_tab(self, tab_id: str) -> None:
+        """Keys 1-6: show that tab and focus its main control."""
+        if not self.busy and tab_id in {known for known, _, _ in self.TABS}:
+            self.open_tool(tab_id)
 
     def resumed(self) -> None:
         self.action_reload()
@@ -1334,10 +1349,14 @@ class ReasonModal(ModalScreen[str | None]):
     MIN_LENGTH = assistance.REASON_MIN
     MAX_LENGTH = assistance.REASON_MAX
 
+    def __init__(self, reason: str = "") -> None:
+        super().__init__()
+        self.draft = reason  # what was typed before a confirmation was cancelled
+
     def compose(self) -> ComposeResult:
         with Vertical():
             yield Static("[b]Respingi la richiesta[/b]\n\nIndica il motivo: sarà comunicato al cliente via email.")
-            yield Field("Motivo del rifiuto", TextInput(id="motivo", max_length=self.MAX_LENGTH,
+            yield Field("Motivo del rifiuto", TextInput(self.draft, id="motivo", max_length=self.MAX_LENGTH,
                                                     placeholder="es. il documento allegato non è leggibile"))
             with Horizontal():
                 yield Button("Annulla", id="annulla-rifiuto")
@@ -1379,6 +1398,13 @@ NOT_ABOUT_CF = frozenset({"missing", "decided", "operator", "reason"})
 
 class RequestDetailScreen(OperatorScreen):
     HEADING = "Richiesta di assistenza"
+    READ_FIRST = True  # opens on the request's data (the frame focused), acted on with A and R
+
+    # Approve and reject always ask for confirmation (Annulla is the default).
+    BINDINGS = [
+        Binding("a", "approve", "Approva", tooltip="Approva la richiesta (chiede conferma)"),
+        Binding("r", "reject", "Respingi", tooltip="Respingi la richiesta indicando il motivo (chiede conferma)"),
+    ]
 
     DEFAULT_CSS = """
     RequestDetailScreen .documento { height: auto; border: round $primary-muted; padding: 0 1; margin-bottom: 1; }
@@ -1454,8 +1480,12 @@ class RequestDetailScreen(OperatorScreen):
         self.query_one("#approva").display = is_open
         self.query_one("#respingi").display = is_open
         self._mount_documents(detail, previews)
-        if is_open:
-            self.query_one("#codice-fiscale-cliente" if not matched else "#approva").focus()
+        # Opens at the top, on the request's data; never with the focus on Approva.
+        journey = self.query_one("#journey")
+        journey.focus()
+        journey.scroll_home(animate=False)
+        self.call_after_refresh(journey.scroll_home, animate=False)
+        self.refresh_bindings()
 
     @staticmethod
     def _status_line(detail: assistance.RequestDetail) -> Content:
@@ -1521,13 +1551,48 @@ class RequestDetailScreen(OperatorScreen):
     def matched(self) -> bool:
         return self.detail is not None and self.detail.summary.customer_id is not None
 
+    @property
+    def is_open(self) -> bool:
+        return self.detail is not None and self.detail.summary.status == "aperta"
+
+    def check_action(self, action: str, parameters: tuple[object, ...]) -> bool | None:
+        if action in ("approve", "reject"):
+            return self.is_open and not self.busy
+        return super().check_action(action, parameters)
+
+    def action_approve(self) -> None:
+        self.approve()
+
+    def action_reject(self) -> None:
+        self.ask_reason()
+
     @on(Input.Submitted, "#codice-fiscale-cliente")
     @on(Button.Pressed, "#approva")
     def approve(self) -> None:
-        if self.detail is None or self.busy:
+        """Ask for confirmation (Annulla by default), then approve."""
+        if self.detail is None or self.busy or not self.is_open:
             return
         self.clear_errors()
         codice_fiscale = None if self.matched else self.value_of("codice-fiscale-cliente").strip().upper() or None
+        if not self.matched and codice_fiscale is None:
+            self.show_error("codice-fiscale-cliente",
+                            "Indica il codice fiscale del cliente a cui collegare la richiesta.")
+            return
+        request = self.detail.summary
+        if self.matched:
+            question = template(
+                "[b]Approvare la richiesta n. $number?[/b]\n\nIl recapito [b]$contact[/b] sarà aggiunto a "
+                "$customer, che riceverà un'email di conferma.",
+                number=request.id, contact=contact(request.contact_value), customer=self.detail.customer_label or "il cliente")
+        else:
+            question = template(
+                "[b]Approvare la richiesta n. $number?[/b]\n\nIl recapito [b]$contact[/b] sarà aggiunto al "
+                "cliente con codice fiscale [b]$cf[/b], che riceverà un'email di conferma.",
+                number=request.id, contact=contact(request.contact_value), cf=codice_fiscale)
+        self.app.push_screen(ConfirmModal(question, confirm_label="Approva"),
+                             lambda yes: self._approve(codice_fiscale) if yes else None)
+
+    def _approve(self, codice_fiscale: str | None) -> None:
         ctx, request_id, operator = self.app.ctx, self.request_id, self.operator or ""
         self.run_busy(
             _attempt(lambda: assistance.approve(ctx, request_id, operator=operator, codice_fiscale=codice_fiscale)),
@@ -1548,10 +1613,21 @@ class RequestDetailScreen(OperatorScreen):
 
     @on(Button.Pressed, "#respingi")
     def ask_reason(self) -> None:
-        if self.detail is None or self.busy:
+        """The reason first, then a confirmation (Annulla by default); a cancelled reason is kept."""
+        if self.detail is None or self.busy or not self.is_open:
             return
         self.clear_errors()
-        self.app.push_screen(ReasonModal(), self._reject)
+        self.app.push_screen(ReasonModal(getattr(self, "_reason_draft", "")), self._confirm_reject)
+
+    def _confirm_reject(self, reason: str | None) -> None:
+        if not reason:
+            return
+        self._reason_draft = reason
+        question = template(
+            "[b]Respingere la richiesta n. $number?[/b]\n\nIl cliente riceverà un'email con il motivo:\n«$reason»",
+            number=self.request_id, reason=reason)
+        self.app.push_screen(ConfirmModal(question, confirm_label="Respingi"),
+                             lambda yes: self._reject(reason) if yes else None)
 
     def _reject(self, reason: str | None) -> None:
         if not reason:

@@ -93,8 +93,17 @@ class GenericErrorScreen(StepScreen):
         self.app.go(AssistanceFormScreen(origin="7B"))
 
     @on(Button.Pressed, "#inizio")
-    def action_back(self) -> None:
+    def home(self) -> None:
         self.app.restart()
+
+    def action_back(self) -> None:
+        """Back one step (2B still holds the codice fiscale typed); from a 6B right after 1A, to 1A."""
+        if self.busy:
+            return
+        if len(self.app.screen_stack) > 2:
+            self.app.go_back()
+        else:
+            self.app.restart()
 
 
 class CodiceFiscaleScreen(StepScreen):

@@ -17,16 +17,19 @@ from areaclienti_tui.services.passwords import hash_password
 from areaclienti_tui.services.privacy import load_notice
 from areaclienti_tui.services.registration import PendingAccount, PersonalData
 from areaclienti_tui.steps.base import StepScreen, actions, panel
+from areaclienti_tui.widgets.date_input import DateInput
 from areaclienti_tui.widgets.field import Field
 from areaclienti_tui.widgets.literal import TextInput
 from areaclienti_tui.widgets.modals import DocumentModal
 from areaclienti_tui.widgets.password_meter import PasswordMeter, password_fields
+from areaclienti_tui.widgets.quick_select import QuickSelect, quick_select
 
 SEX_OPTIONS = [("Maschio", "M"), ("Femmina", "F")]
 
 
-def sex_select(value: object) -> Select[str]:
-    return Select(SEX_OPTIONS, prompt="Seleziona", id="sesso", value=value if value in ("M", "F") else Select.NULL)
+def sex_select(value: object) -> QuickSelect:
+    """`#sesso`: Enter or the arrows open Maschio/Femmina; ``M`` or ``F`` typed on it chooses at once."""
+    return quick_select(SEX_OPTIONS, value, prompt="Seleziona", id="sesso")
 
 
 class PersonalDataScreen(StepScreen):
@@ -39,9 +42,10 @@ class PersonalDataScreen(StepScreen):
         yield Field("Cognome", TextInput(self.recall("cognome"), placeholder="es. Rossi", id="cognome"))
         yield Field(
             "Data di nascita",
-            TextInput(self.recall("data-nascita"), placeholder="GG/MM/AAAA", id="data-nascita", max_length=10),
+            DateInput(self.recall("data-nascita"), placeholder="GG/MM/AAAA", id="data-nascita", max_length=10),
+            hint="Anche senza barre: 14031975 diventa 14/03/1975.",
         )
-        yield Field("Sesso", sex_select(self.recall("sesso", None)))
+        yield Field("Sesso", sex_select(self.recall("sesso", None)), hint="Scrivi M o F, oppure premi Invio per scegliere.")
         yield actions(Button("Continua", id="continua", variant="primary"), Button("Indietro", id="indietro"))
 
     def on_mount(self) -> None:
@@ -52,6 +56,10 @@ class PersonalDataScreen(StepScreen):
     @on(Button.Pressed, "#continua")
     def submit(self) -> None:
         self.clear_errors()
+        birth_date = self.query_one("#data-nascita", DateInput)
+        with self.prevent(Input.Changed):  # its Changed would clear the message shown below
+            if birth_date.normalize():
+                self.remember("data-nascita", birth_date.value)
         values: dict[str, object] = {}
         checks = {
             "nome": lambda: clean_person_name(self.value_of("nome"), "nome"),

@@ -9,6 +9,7 @@ from typing import ClassVar
 
 from textual import on
 from textual.app import ComposeResult
+from textual.binding import Binding
 from textual.containers import Vertical
 from textual.screen import ModalScreen
 from textual.widgets import Button, Input, OptionList, Static
@@ -333,6 +334,8 @@ class RecoveryCodeScreen(CodeEntryScreen):
 class BiometricModal(ModalScreen[int | None]):
     """The simulated fingerprint: choose the enrolled account and confirm."""
 
+    BINDINGS = [Binding("escape", "cancel", "Annulla")]
+
     DEFAULT_CSS = """
     BiometricModal { align: center middle; }
     BiometricModal > Vertical {
@@ -370,5 +373,5 @@ class BiometricModal(ModalScreen[int | None]):
         self.dismiss(self.enrolments[index].account_id if index is not None else None)
 
     @on(Button.Pressed, "#annulla")
-    def cancel(self) -> None:
+    def action_cancel(self) -> None:
         self.dismiss(None)

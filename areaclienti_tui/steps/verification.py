@@ -13,6 +13,7 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, Input, Static
 
+from areaclienti_tui.rules.username import display_contact
 from areaclienti_tui.services import codes, registration
 from areaclienti_tui.services.codes import CodeError, IssuedCode
 from areaclienti_tui.steps.base import StepScreen, actions, panel
@@ -206,7 +207,7 @@ class VerifyCodeScreen(CodeEntryScreen):
     def confirmed(self, result: object) -> None:
         pending = self.app.journey.pending
         assert pending is not None
-        self.app.go(AccountCreatedScreen(pending.username.value, pending.username.display, step=self.STEP))
+        self.app.go(AccountCreatedScreen(pending.username.value, step=self.STEP))
 
     def refused(self, error: Exception) -> None:
         if isinstance(error, registration.AlreadyRegistered):
@@ -221,13 +222,14 @@ class AccountCreatedScreen(StepScreen):
     STEP = "7A"
     BADGE = "Passo 7A · Fatto"
     HEADING = "Il tuo account è stato creato"
+    DONE = True  # Esc stays here: the way on is Accedi
 
-    def __init__(self, username: str, shown: str, *, step: str = "7A") -> None:
+    def __init__(self, username: str, shown: str | None = None, *, step: str = "7A") -> None:
         super().__init__()
         self.STEP = step
         self.BADGE = f"Passo {step} · Fatto"
         self._username = username
-        self._shown = shown
+        self._shown = display_contact(username) if shown is None else shown
 
     def compose_step(self) -> ComposeResult:
         yield panel(
@@ -245,7 +247,7 @@ class AccountCreatedScreen(StepScreen):
         self.query_one("#accedi").focus()
 
     def action_back(self) -> None:
-        self.login()
+        """Nothing to go back to (the code is used), and Esc never goes forward to 8A."""
 
     @on(Button.Pressed, "#accedi")
     def login(self) -> None:

@@ -46,7 +46,10 @@ class DocumentModal(ModalScreen[None]):
 
 
 class ConfirmModal(ModalScreen[bool]):
-    """A yes/no question: fixed markup, or Content from `template()` when it quotes data."""
+    """A yes/no question: fixed markup, or Content from `template()` when it quotes data.
+
+    Annulla has the focus: Enter pressed by habit never confirms.
+    """
 
     BINDINGS = [Binding("escape", "cancel", "Annulla")]
     DEFAULT_CSS = """
@@ -69,6 +72,9 @@ class ConfirmModal(ModalScreen[bool]):
             with Horizontal():
                 yield Button("Annulla", id="annulla")
                 yield Button(self._confirm_label, id="conferma", variant="warning")
+
+    def on_mount(self) -> None:
+        self.query_one("#annulla", Button).focus()
 
     @on(Button.Pressed, "#conferma")
     def confirm(self) -> None:

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from textual import work
 from textual.app import ComposeResult
 from textual.containers import Vertical, VerticalScroll
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Static
 
+from areaclienti_tui.rules.username import display_contact
 from areaclienti_tui.services import outbox
 from areaclienti_tui.services.outbox import OutboxView
 from areaclienti_tui.widgets.literal import literal, shown, template
@@ -22,7 +26,7 @@ def describe(message: OutboxView) -> Content:
     """One message, with the code highlighted; recipient, subject and body are shown as text."""
     icon = "✉ EMAIL" if message.channel == "email" else "📱 SMS"
     when = message.sent_at.astimezone(ROME).strftime("%d/%m %H:%M:%S")
-    lines = [template(f"[b]{icon}[/b] → $to  [dim]$when[/dim]", to=message.to, when=when)]
+    lines = [template(f"[b]{icon}[/b] → $to  [dim]$when[/dim]", to=display_contact(message.to), when=when)]
     if message.subject:
         lines.append(template("[i]$subject[/i]", subject=message.subject))
     body = shown(message.body, keep_newlines=True)
@@ -41,7 +45,12 @@ def describe(message: OutboxView) -> Content:
 
 
 class OutboxPane(Vertical):
-    """Newest first; refreshed when the app announces an outbox change."""
+    """Newest first; refreshed when the app announces an outbox change.
+
+    By default it shows the current journey's messages (to its contacts, sent
+    since it started at 1A); F3 shows every message. Below ~110 columns it folds
+    into a one-line strip with the journey's latest code; F2 opens it full.
+    """
 
     DEFAULT_CSS = """
     OutboxPane {
@@ -49,8 +58,15 @@ class OutboxPane(Vertical):
         border-left: tall $primary-muted;
         padding: 0 1;
     }
-    OutboxPane > #outbox-titolo { text-style: bold; color: $accent; }
-    OutboxPane > #outbox-vuoto { color: $text-muted; }
+    OutboxPane #outbox-titolo { text-style: bold; color: $accent; }
+    OutboxPane #outbox-vuoto { color: $text-muted; }
+    OutboxPane > #outbox-corpo { height: 1fr; }
+    OutboxPane > #outbox-striscia {
+        display: none;
+        height: 1;
+        text-wrap: nowrap;
+        text-overflow: ellipsis;
+    }
     OutboxPane .messaggio {
         border: round $panel-lighten-2;
         padding: 0 1;
@@ -59,25 +75,113 @@ class OutboxPane(Vertical):
     OutboxPane .messaggio.-nuovo { border: round $success; }
     """
 
+    def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
+        super().__init__(id=id)
+        self._messages: list[OutboxView] = []
+        self._scope: Scope | None = None
+        self._focus_before: Widget | None = None
+        self.display_allowed = True  # False: the screen keeps its pane hidden whatever the app says
+
     def compose(self) -> ComposeResult:
-        yield Static("Messaggi inviati (simulati)", id="outbox-titolo")
-        yield Static("Nessun messaggio: i codici inviati compariranno qui.", id="outbox-vuoto")
-        yield VerticalScroll(id="outbox-lista")
+        yield Static(strip([], Scope(everything=False)), id="outbox-striscia")
+        with Vertical(id="outbox-corpo"):
+            yield Static("Messaggi di questo percorso", id="outbox-titolo")
+            yield Static(EMPTY_JOURNEY, id="outbox-vuoto")
+            yield VerticalScroll(id="outbox-lista")
 
     def on_mount(self) -> None:
+        app = self.app
+        self.display_allowed = self.display  # hidden before mounting: stays hidden
+        for attribute in ("show_outbox", "outbox_open", "outbox_all"):
+            if hasattr(app, attribute):
+                self.watch(app, attribute, self._app_changed, init=False)
+        self.sync()
         self.reload()
 
-    @work(thread=True, exclusive=True, group="outbox-pane", exit_on_error=False)
-    def reload(self) -> None:
-        messages = outbox.latest(self.app.ctx, limit=SHOWN)  # type: ignore[attr-defined]
-        self.app.call_from_thread(self._show, messages)
+    def _app_changed(self, _value: object) -> None:
+        self.sync()
+        if self._scope is not None and self._scope.everything != bool(getattr(self.app, "outbox_all", False)):
+            self.reload()
 
-    async def _show(self, messages: list[OutboxView]) -> None:
+    def sync(self) -> None:
+        """Follow the app: shown or not, open full (narrow screens), which messages."""
+        app = self.app
+        self.display = bool(getattr(app, "show_outbox", True)) and self.display_allowed
+        open_full = bool(getattr(app, "outbox_open", False)) and self.display
+        screen = self.screen
+        was_open = screen.has_class("-messaggi-aperti")
+        screen.set_class(open_full, "-messaggi-aperti")
+        if screen.has_class("-stretto") and open_full and not was_open and screen is app.screen:
+            self._focus_before = screen.focused
+            self.query_one("#outbox-lista").focus()
+        elif was_open and not open_full:
+            before = getattr(self, "_focus_before", None)
+            if before is not None and before.is_attached and before.focusable:
+                before.focus()
+            self._focus_before = None
+
+    def scope(self) -> Scope:
+        """Which messages to show, read on the UI thread (the journey may change meanwhile)."""
+        app = self.app
+        everything = bool(getattr(app, "outbox_all", False))
+        journey = getattr(app, "journey", None)
+        if everything or journey is None:
+            return Scope(everything=True)
+        return Scope(everything=False, contacts=journey.known_contacts(), since=journey.started_at)
+
+    def reload(self) -> None:
+        self._scope = self.scope()
+        self._load(self._scope)
+
+    @work(thread=True, exclusive=True, group="outbox-pane", exit_on_error=False)
+    def _load(self, scope: Scope) -> None:
+        ctx = self.app.ctx  # type: ignore[attr-defined]
+        if scope.everything:
+            messages = outbox.latest(ctx, limit=SHOWN)
+        else:
+            messages = outbox.latest(ctx, limit=SHOWN, recipients=scope.contacts, since=scope.since)
+        self.app.call_from_thread(self._show, messages, scope)
+
+    async def _show(self, messages: list[OutboxView], scope: Scope) -> None:
+        self._messages = messages
         listing = self.query_one("#outbox-lista", VerticalScroll)
         await listing.remove_children()
         await listing.mount_all(
             Static(describe(m), classes="messaggio -nuovo" if i == 0 else "messaggio", id=f"messaggio-{m.id}")
             for i, m in enumerate(messages)
         )
-        self.query_one("#outbox-vuoto").display = not messages
+        self.query_one("#outbox-titolo", Static).update(
+            "Tutti i messaggi inviati (simulati)" if scope.everything else "Messaggi di questo percorso")
+        empty = self.query_one("#outbox-vuoto", Static)
+        empty.update(EMPTY_ALL if scope.everything else EMPTY_JOURNEY)
+        empty.display = not messages
+        self.query_one("#outbox-striscia", Static).update(strip(messages, scope))
         listing.scroll_home(animate=False)
+
+
+@dataclass(frozen=True)
+class Scope:
+    everything: bool
+    contacts: frozenset[str] = frozenset()
+    since: datetime | None = None
+
+
+EMPTY_JOURNEY = "Nessun messaggio per questo percorso: i codici inviati compariranno qui. F3: tutti i messaggi."
+EMPTY_ALL = "Nessun messaggio: i codici inviati compariranno qui."
+
+
+def strip(messages: list[OutboxView], scope: Scope) -> Content:
+    """The folded pane: the latest live code first (it must never be cut), then where it went."""
+    where = "tutti i messaggi" if scope.everything else "questo percorso"
+    coded = next((m for m in messages if m.code), None)
+    if coded is not None:
+        icon = "✉" if coded.channel == "email" else "📱"
+        when = coded.sent_at.astimezone(ROME).strftime("%H:%M")
+        return template("[b]Codice[/b] [reverse b] $code [/reverse b] $icon $to $when · [dim]F2 messaggi[/dim]",
+                        code=coded.code, icon=icon, to=coded.to, when=when)
+    if messages:
+        last = messages[0]
+        icon = "✉" if last.channel == "email" else "📱"
+        return template("$icon $to · nessun codice attivo ($where) · [dim]F2 messaggi[/dim]",
+                        icon=icon, to=last.to, where=where)
+    return template("Nessun messaggio ($where) · [dim]F2 messaggi[/dim]", where=where)

@@ -22,7 +22,7 @@ async def _to_3a(d: Driver) -> None:
         ("nome", "Mario2", "nome"),
         ("cognome", "", "Inserisci il cognome"),
         ("data-nascita", "", "Inserisci la data di nascita"),
-        ("data-nascita", "1975-03-14", "GG/MM/AAAA"),
+        ("data-nascita", "14/03/75", "GG/MM/AAAA"),  # typed key by key, an ISO date is read day first now
         ("data-nascita", "31/02/1980", "non esiste"),
         ("data-nascita", "01/01/2090", "futuro"),
         ("data-nascita", "01/01/2015", "18"),

@@ -23,6 +23,7 @@ from areaclienti_tui.steps.operator import (
     RequestDetailScreen,
 )
 from areaclienti_tui.store.models import AssistanceRequest, AuditEvent, Contact, Customer
+from areaclienti_tui.widgets.modals import ConfirmModal
 from tests.pilot.conftest import SIZE
 from tests.pilot.driver import Driver
 
@@ -143,6 +144,14 @@ async def open_request(d: Driver, request_id: int) -> RequestDetailScreen:
         lambda: isinstance(d.app.screen, RequestDetailScreen) and d.app.screen.detail is not None, "request detail"
     )
     return d.app.screen  # type: ignore[return-value]
+
+
+async def answer(d: Driver, button: str = "#conferma") -> None:
+    """Approve and reject ask for confirmation; Annulla has the focus."""
+    await d.wait_for(lambda: isinstance(d.app.screen, ConfirmModal), "confirmation")
+    assert d.app.focused is d.app.screen.query_one("#annulla")
+    await d.click(button)
+    await d.wait_for(lambda: not isinstance(d.app.screen, ConfirmModal), "confirmation closed")
 
 
 async def back_to_queue(d: Driver) -> DataTable:
@@ -317,6 +326,7 @@ async def test_approve_adds_the_contact_and_tells_the_customer(make_app, demo_ct
         screen = await open_request(d, request_id)
         assert not screen.query_one("#campo-codice-fiscale-cliente").display
         await d.click("#approva")
+        await answer(d)
         table = await back_to_queue(d)
         assert request_id not in queue_ids(table)
         assert "Nessuna richiesta aperta." in d.text()
@@ -352,10 +362,12 @@ async def test_unrecognised_request_needs_the_codice_fiscale(make_app, demo_ctx,
         assert "codice fiscale" in (d.error("codice-fiscale-cliente") or "")
         await d.type("#codice-fiscale-cliente", "ABCDEF12G34H567X")
         await d.click("#approva")
+        await answer(d)
         assert d.error("codice-fiscale-cliente"), d.errors()
         assert isinstance(app.screen, RequestDetailScreen)
         await d.type("#codice-fiscale-cliente", FONTANA_CF.lower())
         await d.click("#approva")
+        await answer(d)
         table = await back_to_queue(d)
         assert table.row_count == 0
     with demo_ctx.db.session() as session:
@@ -384,6 +396,7 @@ async def test_reject_asks_the_reason_and_emails_it(make_app, demo_ctx, tmp_path
         await d.type("#motivo", reason)
         assert d.error("motivo") is None
         await d.click("#conferma-rifiuto")
+        await answer(d)
         table = await back_to_queue(d)
         assert request_id not in queue_ids(table)
     with demo_ctx.db.session() as session:
@@ -395,6 +408,95 @@ async def test_reject_asks_the_reason_and_emails_it(make_app, demo_ctx, tmp_path
     mail = outbox.latest(demo_ctx, limit=1)[0]
     assert (mail.channel, mail.to) == ("email", "carla.verdi@example.com")
     assert reason in mail.body
+
+
+async def test_request_opens_at_the_top_without_focus_on_approve(make_app, demo_ctx, tmp_path):
+    request_id = moretti(demo_ctx, tmp_path)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        d = Driver(pilot)
+        await to_queue(d)
+        screen = await open_request(d, request_id)
+        await d.settle()
+        journey = screen.query_one("#journey")
+        assert journey.scroll_y == 0
+        assert journey.region.contains_region(screen.query_one("#dati-richiesta").region)
+        assert app.focused is not screen.query_one("#approva")
+        shown = {binding.action for _, binding, enabled, _ in screen.active_bindings.values() if enabled}
+        assert {"approve", "reject"} <= shown
+
+
+async def test_approve_with_the_key_and_annulla_by_default(make_app, demo_ctx, tmp_path):
+    request_id = moretti(demo_ctx, tmp_path)
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        d = Driver(pilot)
+        await to_queue(d)
+        await open_request(d, request_id)
+        await d.press("a")
+        await d.wait_for(lambda: isinstance(app.screen, ConfirmModal), "confirmation")
+        assert app.focused is app.screen.query_one("#annulla")
+        assert "+39 340 123 4567" in d.text() and "Approvare la richiesta" in d.text()
+        await d.press("enter")  # Enter on the default button: Annulla
+        await d.wait_for(lambda: isinstance(app.screen, RequestDetailScreen), "back on the request")
+        assert assistance.get_request(demo_ctx, request_id).summary.status == "aperta"
+        await d.press("a")
+        await answer(d)
+        await back_to_queue(d)
+    assert assistance.get_request(demo_ctx, request_id).summary.status == "approvata"
+
+
+async def test_reject_with_the_key_keeps_the_reason_when_cancelled(make_app, demo_ctx, tmp_path):
+    request_id = stranger(demo_ctx, tmp_path)
+    reason = "Il documento allegato non è leggibile"
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        d = Driver(pilot)
+        await to_queue(d)
+        await open_request(d, request_id)
+        await d.press("r")
+        await d.wait_for(lambda: isinstance(app.screen, ReasonModal), "the reason modal")
+        await d.type("#motivo", reason)
+        await d.press("enter")
+        await answer(d, "#annulla")
+        assert isinstance(app.screen, RequestDetailScreen)
+        assert assistance.get_request(demo_ctx, request_id).summary.status == "aperta"
+        await d.press("r")
+        await d.wait_for(lambda: isinstance(app.screen, ReasonModal), "the reason modal again")
+        assert app.screen.query_one("#motivo").value == reason
+        await d.click("#conferma-rifiuto")
+        await answer(d)
+        await back_to_queue(d)
+    assert assistance.get_request(demo_ctx, request_id).summary.status == "respinta"
+
+
+async def test_keys_1_to_6_switch_the_operator_tabs(make_app):
+    from textual.widgets import TabbedContent, Tabs
+
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        d = Driver(pilot)
+        await to_queue(d)
+        tabs = app.screen.query_one("#schede", TabbedContent)
+        for key, tab_id in [("3", "account"), ("4", "registro-audit"), ("5", "personas"),
+                            ("6", "formatore"), ("1", "coda")]:
+            tabs.query_one(Tabs).focus()  # a tab may focus its filter field: the keys work outside fields
+            await d.press(key)
+            await d.wait_for(lambda: tabs.active == tab_id, f"tab {tab_id}")
+        await d.press("2")
+        await d.wait_for(lambda: tabs.active == "anagrafe", "tab anagrafe")
+        search = app.screen.query_one("#ricerca-anagrafe")
+        await d.wait_for(lambda: app.focused is search, "focus on the search")
+        await d.press("4")  # in a field a digit is text, not a tab key
+        assert tabs.active == "anagrafe" and search.value == "4"
+        grouped = {binding.key for _, binding, _, _ in app.screen.active_bindings.values()
+                   if binding.group is not None and binding.group.description == "Schede"}
+        assert not grouped  # in a field the footer does not offer the digits
+        tabs.query_one(Tabs).focus()
+        await d.settle()
+        grouped = {binding.key for _, binding, _, _ in app.screen.active_bindings.values()
+                   if binding.group is not None and binding.group.description == "Schede"}
+        assert grouped == set("123456")  # outside fields the footer shows them, as "Schede"
 
 
 async def test_a_decided_request_shows_the_decision_without_buttons(make_app, demo_ctx, tmp_path):

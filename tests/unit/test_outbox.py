@@ -37,6 +37,26 @@ def test_latest_limit_and_after_id(ctx):
     assert len(outbox.latest(ctx, limit=None)) == 5
 
 
+def test_latest_for_some_recipients_since_a_moment(ctx, clock):
+    """What the messages pane asks for one journey: its contacts, from its start on."""
+    _send(ctx, to="+393471234567", body="prima")  # the previous customer, same phone
+    clock.advance(5)
+    started = clock.now()
+    mine = _send(ctx, to="+393471234567", body="mio")
+    _send(ctx, to="+393289876543", body="altro cliente")
+    email = _send(ctx, "email", "Mario.Rossi@gmail.com", body="email", subject="Oggetto")
+    found = outbox.latest(ctx, recipients={"347 123 4567", "mario.rossi@GMAIL.com"}, since=started)
+    assert [m.id for m in found] == [email, mine]
+    assert outbox.latest(ctx, recipients=set()) == []
+    assert outbox.newest_id(ctx) == email
+
+
+def test_recipient_key_reads_a_mobile_in_any_form():
+    for written in ("3471234567", "+39 347 123 4567", "0039 347.123.4567"):
+        assert outbox.recipient_key(written) == "+393471234567"
+    assert outbox.recipient_key(" Mario.Rossi@Gmail.com ") == "mario.rossi@gmail.com"
+
+
 def test_as_json_shape(ctx, clock):
     _send(ctx, "email", "mario.rossi@gmail.com", subject="Il tuo codice", body="codice 123456", code="123456")
     _send(ctx, "sms", "+393471234567", body="ciao")

@@ -11,6 +11,9 @@ from areaclienti_tui.rules.masking import mask_contact, mask_email, mask_mobile
         ("abc@libero.it", "a***c@libero.it"),
         ("ab@libero.it", "a***@libero.it"),
         ("a@libero.it", "a***@libero.it"),
+        ("@libero.it", "***@libero.it"),  # typed at login: never a fault
+        ("@", "***@"),
+        ("a@", "a***@"),
     ],
 )
 def test_mask_email(value, masked):

@@ -5,6 +5,8 @@ import pytest
 from areaclienti_tui.rules.errors import RuleError
 from areaclienti_tui.rules.username import (
     Username,
+    display_contact,
+    display_mobile,
     is_pec_domain,
     load_pec_domains,
     normalize_contact,
@@ -253,3 +255,32 @@ def test_normalize_contact_unknown_kind_is_a_programming_error():
     with pytest.raises(ValueError, match="fax") as exc:
         normalize_contact("fax", "123")  # type: ignore[arg-type]
     assert not isinstance(exc.value, RuleError)
+
+
+# --- display: one form for mobiles wherever a person reads them -------------------
+
+
+@pytest.mark.parametrize(
+    ("value", "shown"),
+    [
+        ("+393289876543", "+39 328 987 6543"),  # stored form
+        ("3289876543", "+39 328 987 6543"),
+        ("+39 328 987 6543", "+39 328 987 6543"),
+        ("0039.328.987.6543", "+39 328 987 6543"),
+        ("328.987.6543", "+39 328 987 6543"),
+        ("+393934012345", "+39 393 401 2345"),
+        ("mario.rossi@gmail.com", "mario.rossi@gmail.com"),
+        ("Mario@Example.com", "Mario@Example.com"),  # an email is shown as it is
+        ("", ""),
+        ("12", "12"),  # not a number: as it is
+        ("non so", "non so"),
+    ],
+)
+def test_display_contact(value, shown):
+    assert display_contact(value) == shown
+
+
+def test_display_contact_by_kind_and_username_display_agree():
+    assert display_contact("+393401234567", "mobile") == display_mobile("+393401234567") == "+39 340 123 4567"
+    assert display_contact("340@x.it", "email") == "340@x.it"
+    assert Username("mobile", "+393401234567").display == display_mobile("+393401234567")
