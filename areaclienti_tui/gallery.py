@@ -41,7 +41,7 @@ import zlib
 from collections.abc import Awaitable, Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -54,6 +54,8 @@ if TYPE_CHECKING:
     from areaclienti_tui.settings import Settings
 
 SIZE = (120, 40)
+NARROW = (80, 24)  # the classic terminal: the registration path is shown at this size too
+NARROW_SCENE = "registrazione-80x24"
 START = datetime(2026, 3, 2, 9, 0, tzinfo=UTC)  # 10:00 in Rome
 DEVICE_ID = "0123456789abcdef" * 2
 CODES = ("482913", "736250", "159384", "604127", "271845", "918362", "345071", "850296", "523619", "067438")
@@ -79,6 +81,7 @@ class Scene:
 
     name: str
     setup: Callable[[Context, Path], None] | None = None  # (context, a folder for files) before the app starts
+    size: tuple[int, int] = SIZE  # the terminal's columns and rows
 
 
 @dataclass(frozen=True)
@@ -642,6 +645,7 @@ SCENES = {
     scene.name: scene
     for scene in (
         Scene("registrazione"),
+        Scene(NARROW_SCENE, size=NARROW),
         Scene("accesso", mario_account),
         Scene("gia-registrato"),
         Scene("senza-polizza"),
@@ -793,6 +797,11 @@ def shots() -> list[Shot]:
         table.append(Shot("operatore", slugify(tab_id), f"Area operatore: {tab_label}",
                           beyond(OPERATOR_TABS.get(tab_id, f"la scheda «{tab_label}» dell'area operatore.")),
                           "operatore", operator_tab(tab_id), label="operatore"))
+    # The registration path again on the classic 80×24 terminal: the messages fold into one line.
+    table += [
+        replace(shot, slug=f"{shot.slug}-80x24", screen=f"{shot.screen} (80×24)", scene=NARROW_SCENE)
+        for shot in table if shot.scene == "registrazione"
+    ]
     return table
 
 
@@ -933,7 +942,7 @@ async def _run_scene(scene: Scene, scene_shots: list[Shot], template: Path, work
                 scene.setup(ctx, folder / "file")
             app = AreaClientiApp(ctx)
             app.raise_unexpected = True  # a fault stops the gallery instead of becoming the 6B page
-            async with app.run_test(size=SIZE, notifications=False, tooltips=False) as pilot:
+            async with app.run_test(size=scene.size, notifications=False, tooltips=False) as pilot:
                 stage = Stage(pilot, folder / "file")
                 await stage.on_step("1A")
                 for shot in scene_shots:
@@ -1013,7 +1022,8 @@ def index(entries: list[tuple[Shot, str]]) -> str:
         "",
         f"Ogni passo della guida «{GUIDE}» (1A–11A, 1B–7B) com'è nella console, più gli esiti della",
         "registrazione, il recupero della password e l'area operatore. Terminale 120×40, personas demo,",
-        "data simulata 02/03/2026 10:00.",
+        "data simulata 02/03/2026 10:00. In fondo, il percorso di registrazione sul terminale classico",
+        "80×24, dove i messaggi si riducono a una riga con l'ultimo codice (F2 li apre).",
         "",
         "File generati da `areaclienti-tui screenshots screens`: non modificarli a mano. Quando una",
         "schermata cambia, rigenerali e fanne il commit insieme al codice (`tests/test_gallery.py` lo controlla).",
