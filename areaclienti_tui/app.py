@@ -262,10 +262,10 @@ class AreaClientiApp(KeysInOrder):
 
     def action_command_palette(self) -> None:
         if self.use_command_palette and not CommandPalette.is_open(self):
-            self.push_screen(CommandPalette(id="--command-palette", placeholder="Cerca un comando…"))
+            self.push_screen(textual_it.Palette(id="--command-palette", placeholder="Cerca un comando…"))
 
     def action_choose_theme(self) -> None:
-        self.push_screen(CommandPalette(providers=[ThemeProvider], placeholder="Cerca un tema…"))
+        self.push_screen(textual_it.Palette(providers=[ThemeProvider], placeholder="Cerca un tema…"))
 
     def action_toggle_high_contrast(self) -> None:
         high = textual_it.HIGH_CONTRAST.name

@@ -17,7 +17,8 @@ from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.widget import Widget
 from textual.widgets import (
-    Button, Checkbox, DataTable, Footer, Header, Input, LoadingIndicator, OptionList, Select, Static, TabbedContent, Tabs,
+    Button, Checkbox, DataTable, Footer, Header, Input, LoadingIndicator, OptionList, Select, Static, TabbedContent, TabPane,
+    Tabs,
 )
 from textual.worker import Worker, WorkerState
 
@@ -133,17 +134,28 @@ class StepScreen(Screen):
 
     @on(TabbedContent.TabActivated)
     def _tab_shown(self, event: TabbedContent.TabActivated) -> None:
-        self.call_after_refresh(self._focus_in_tab, event.pane)
-
-    def _focus_in_tab(self, pane: Widget) -> None:
-        """A tab opened by a click leaves the focus on the tab labels: move it into the tab
-        (arrows on the labels, from the keyboard, keep it there to go on to the next tab)."""
         focused = self.focused
+        if focused is not None and _in_other_pane(focused, event.tabbed_content, event.pane):
+            # The focus is in the tab just hidden: move it now, before the hidden field's own
+            # Hide event would hand it to a neighbour and bring its tab back.
+            self._focus_in_tab(event.tabbed_content, event.pane)
+        self.call_after_refresh(self._focus_in_tab, event.tabbed_content, event.pane)
+
+    def _focus_in_tab(self, tabs: TabbedContent, pane: Widget) -> None:
+        """A tab opened by a click leaves the focus on the tab labels: move it into the tab
+        (arrows on the labels, from the keyboard, keep it there to go on to the next tab).
+
+        By the time the screen has refreshed another tab may have been chosen: focusing into
+        this one then would bring it back, so it is left alone."""
+        focused = self.focused
+        if tabs.active_pane is not pane:
+            return
         if not self.is_current or (focused is not None and pane in focused.ancestors):
             return
         if isinstance(focused, Tabs) and not self._clicked_last:
             return
-        if focused is not None and not isinstance(focused, Tabs) and not _is_frame(focused):
+        if (focused is not None and not isinstance(focused, Tabs) and not _is_frame(focused)
+                and not _in_other_pane(focused, tabs, pane)):
             return
         target = _first_empty_field(self, pane) or _primary_button(self, pane) or _first_control(self, pane)
         if target is not None:
@@ -300,6 +312,16 @@ class StepScreen(Screen):
     @on(Button.Pressed, "#indietro")
     def _back_pressed(self) -> None:
         self.action_back()
+
+
+def _in_other_pane(widget: Widget, tabs: TabbedContent, pane: Widget) -> bool:
+    """Is the widget inside one of `tabs`' panes other than `pane` (a tab no longer shown)?"""
+    for ancestor in widget.ancestors:
+        if ancestor is pane:
+            return False
+        if isinstance(ancestor, TabPane) and ancestor.parent is not None and ancestor.parent.parent is tabs:
+            return True
+    return False
 
 
 def _is_frame(widget: Widget) -> bool:

@@ -8,14 +8,20 @@
 - Enter on a checkbox no longer toggles it (a form submitted with Enter used to
   untick the consent silently): Space toggles, Enter moves on to the next control.
 - A high-contrast theme, offered in the command palette.
+- `Palette`: Enter pressed while the palette is still searching runs the entry the
+  finished search puts first, not an entry of the previous, shorter search (a
+  person types "registro audit" and Enter in one breath).
 
 `install()` applies the first three once, before the app composes anything.
 """
 
 from __future__ import annotations
 
+from textual import on
 from textual.binding import Binding
 from textual.command import CommandPalette
+from textual.widgets import Input
+from textual.worker import Worker, WorkerState
 from textual.theme import Theme
 from textual.widgets import Checkbox, RadioButton
 from textual.widgets._select import SelectOverlay
@@ -116,3 +122,26 @@ def _palette_bindings() -> list[Binding]:
         found.append(Binding(binding.key, binding.action, italian.get(binding.description, binding.description),
                              show=binding.show, priority=binding.priority))
     return found
+
+
+class Palette(CommandPalette):
+    """The command palette, where Enter waits for the search that is still running."""
+
+    _enter_waiting = False
+
+    def _searching(self) -> bool:
+        return any(worker.group == self._GATHER_COMMANDS_GROUP and not worker.is_finished
+                   for worker in self.workers)
+
+    @on(Input.Submitted)
+    def _enter_after_search(self, event: Input.Submitted) -> None:
+        if self._searching():
+            event.prevent_default()  # CommandPalette's own handler runs once the search is done
+            event.stop()
+            self._enter_waiting = True
+
+    def on_worker_state_changed(self, event: Worker.StateChanged) -> None:
+        if (self._enter_waiting and event.worker.group == self._GATHER_COMMANDS_GROUP
+                and event.state == WorkerState.SUCCESS and not self._searching()):
+            self._enter_waiting = False
+            self._select_or_command()

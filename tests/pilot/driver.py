@@ -43,6 +43,10 @@ class Driver:
         if not viewport.contains_region(widget.region):
             widget.scroll_visible(animate=False, immediate=True)
             await self.pilot.pause()
+        region = widget.region
+        assert region.area, f"{selector} is not on screen: there is nothing a person could click"
+        under, _ = screen.get_widget_at(*region.center)
+        assert under is widget or widget in under.ancestors, f"{selector} is covered by {under!r}"
         await self.pilot.click(selector)
         await self.settle()
 

@@ -19,6 +19,7 @@ from areaclienti_tui.store.models import Account, AuditEvent, Customer
 from areaclienti_tui.widgets.modals import ConfirmModal
 from tests.pilot.conftest import SIZE
 from tests.pilot.driver import Driver
+from tests.pilot.test_keys_in_order import burst
 from tests.pilot.test_operator import open_login, sign_in
 
 ANNA = demo.REGISTERED_USERNAME
@@ -365,6 +366,26 @@ async def test_palette_queue_without_login_shows_the_login_then_the_queue(make_a
         await run_command(d, "Operatore: esci")
         await d.expect_step("1A")
         assert app.operator is None
+
+
+async def test_enter_typed_with_the_search_runs_the_entry_the_search_finds(make_app):
+    """A person types the command and Enter in one breath: Enter waits for the search that is
+    still running and runs what it puts first, not the first entry of the list shown before."""
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        d = Driver(pilot)
+        await open_login(d)
+        await sign_in(d)
+        await d.wait_for(lambda: isinstance(app.screen, OperatorHomeScreen), "operator home")
+        tabs = app.screen.query_one("#schede", TabbedContent)
+        for _ in range(3):  # the same burst, a few times: the search is caught at different moments
+            await open_palette(d)
+            burst(app, *"registro audit", "enter")
+            await d.wait_for(lambda: not CommandPalette.is_open(app), "palette closed")
+            await d.settle()
+            assert isinstance(app.screen, OperatorHomeScreen) and tabs.active == "registro-audit"
+            tabs.active = "coda"
+            await d.settle()
 
 
 async def test_palette_search_from_the_journey_after_login(make_app):
