@@ -125,6 +125,26 @@ def _positive_int(text: str) -> int:
     return value
 
 
+def _birth_date(text: str):  # noqa: ANN202 - a datetime.date
+    from areaclienti_tui.rules.personal import read_date
+
+    try:
+        return read_date(text)
+    except RuleError as error:
+        raise argparse.ArgumentTypeError(error.message) from None
+
+
+def _person_text(text: str) -> str:
+    """A value typed by a person: bounded, without control characters."""
+    from areaclienti_tui.rules.text import find_control_char
+
+    if len(text) > 254:
+        raise argparse.ArgumentTypeError("troppo lungo (al massimo 254 caratteri)")
+    if find_control_char(text) is not None:
+        raise argparse.ArgumentTypeError("contiene un carattere di controllo non ammesso")
+    return text
+
+
 def _port(text: str) -> int:
     value = _positive_int(text)
     if value > 65535:
@@ -236,6 +256,25 @@ def build_parser() -> argparse.ArgumentParser:
     serve.add_argument("--host", default="localhost", help="indirizzo su cui ascoltare (predefinito: localhost)")
     serve.add_argument("--port", type=_port, default=8000, help="porta (predefinita: 8000)")
     serve.add_argument("--kiosk", action="store_true", help="la console pubblicata è in modalità chiosco")
+
+    # -- diagnosi (why a customer is not recognised) --
+    diag = commands.add_parser(
+        "diagnosi",
+        parents=[common],
+        help="spiega perché un cliente non viene riconosciuto",
+        description="Dati i dati scritti dal cliente, mostra l'esito che il percorso darebbe "
+        "(riconosciuto, già registrato, senza polizza, non riconosciuto) e fino a 5 clienti "
+        "dell'anagrafe più vicini, con le differenze campo per campo e un suggerimento. "
+        "Esce con 0 qualunque sia l'esito, 2 se gli argomenti non sono validi.",
+    )
+    diag.add_argument("--nome", required=True, type=_person_text, help="il nome come l'ha scritto il cliente")
+    diag.add_argument("--cognome", required=True, type=_person_text, help="il cognome come l'ha scritto il cliente")
+    diag.add_argument("--data-nascita", required=True, type=_birth_date, metavar="GG/MM/AAAA", help="la data di nascita")
+    diag.add_argument("--sesso", required=True, choices=["M", "F"], type=str.upper, help="M o F")
+    diag.add_argument("--recapito", required=True, type=_person_text, help="email o cellulare scritti dal cliente")
+    diag.add_argument("--codice-fiscale", default="", type=_person_text, metavar="CF", help="il codice fiscale, se il cliente l'ha dato")
+    diag.add_argument("--json", action="store_true", help="stampa un oggetto JSON (esito, candidati, differenze)")
+    # -- end diagnosi --
 
     commands.add_parser("version", parents=[common], help="mostra la versione", description="Mostra la versione installata.")
 
@@ -609,6 +648,38 @@ def _cmd_outbox(args: argparse.Namespace, settings: Settings, out: Console, err:
         ctx.db.dispose()
 
 
+def _cmd_diagnosi(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
+    from areaclienti_tui.services.diagnosis import Typed, diagnose
+
+    typed = Typed(args.nome, args.cognome, args.data_nascita, args.sesso, args.recapito, args.codice_fiscale)
+    ctx = _open(settings)
+    try:
+        result = diagnose(ctx, typed, operator=f"riga di comando ({getpass.getuser()})")
+    finally:
+        ctx.db.dispose()
+    if args.json:
+        sys.stdout.write(json.dumps(result.as_json(), ensure_ascii=False) + "\n")
+        sys.stdout.flush()
+        return EXIT_OK
+    out.print(result.summary, markup=False, highlight=False, soft_wrap=True)
+    if not result.candidati:
+        out.print("Nessun cliente dell'anagrafe è vicino a questi dati.", markup=False, highlight=False)
+        return EXIT_OK
+    for rank, candidate in enumerate(result.candidati, start=1):
+        title = Text(f"{rank}. {candidate.nome} {candidate.cognome} · {candidate.codice_fiscale} · "
+                     f"somiglianza {round(candidate.punteggio * 100)}%")
+        table = Table(title=title, title_justify="left", show_lines=False)
+        for header in ("Campo", "Scritto", "In anagrafe", "Suggerimento"):
+            table.add_column(header, overflow="fold")
+        for difference in candidate.differenze:
+            table.add_row(Text(difference.campo), Text(difference.digitato), Text(difference.anagrafe),
+                          Text(difference.suggerimento))
+        if not candidate.differenze:
+            table.add_row(Text("—"), Text(""), Text(""), Text("tutti i dati coincidono"))
+        out.print(table)
+    return EXIT_OK
+
+
 def _read_password(args: argparse.Namespace) -> tuple[str, str]:
     if args.password_stdin:
         line = sys.stdin.readline()
@@ -768,6 +839,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings, out: Console, err: C
         return _cmd_screenshots(args, settings, out, err)
     if args.command == "reset-demo":
         return _cmd_reset_demo(args, settings, out, err)
+    if args.command == "diagnosi":
+        return _cmd_diagnosi(args, settings, out, err)
     raise CliError(f"comando sconosciuto: {args.command}", EXIT_INVALID)
 
 

@@ -665,6 +665,8 @@ OPERATOR_TABS = {
     "registro-audit": "il registro di audit: ogni evento di sicurezza, con chi l'ha compiuto.",
     "personas": "le personas demo per i formatori: chi digitare per arrivare a ogni ramo del percorso.",
     "formatore": "gli strumenti del formatore: ripristino dei dati demo e percorsi registrati (scenari).",
+    "verifica-dati": "perché un cliente non viene riconosciuto: l'esito del percorso e i clienti più vicini, "
+                     "con le differenze e il suggerimento da leggere al cliente; gli ultimi esiti 1B e 6B.",
 }
 
 
@@ -675,8 +677,20 @@ async def registry_search(s: Stage) -> None:
     await s.until(lambda: s.query("#scheda-cliente").display, "la scheda del cliente")
 
 
+async def data_check(s: Stage) -> None:
+    """The data check of "Alessandro Greco", who is Alessandro Grieco born on 12/04 in the registry."""
+    await s.fill("diagnosi-nome", "Alessandro")
+    await s.fill("diagnosi-cognome", "Greco")
+    await s.fill("diagnosi-data-nascita", "21/04/1985")
+    await s.choose("diagnosi-sesso", "M")
+    await s.fill("diagnosi-recapito", "alessandro.greco@gmail.com")
+    await s.fill("diagnosi-codice-fiscale", ALESSANDRO_CF)
+    await s.press("diagnosi-verifica")
+    await s.until(lambda: bool(s.app.screen.query("#diagnosi-differenze-1")), "la verifica dei dati")
+
+
 # What a tab's picture shows beyond the tab just opened, by tab id.
-OPERATOR_TAB_ACTIONS: dict[str, Reach] = {"anagrafe": registry_search}
+OPERATOR_TAB_ACTIONS: dict[str, Reach] = {"anagrafe": registry_search, "verifica-dati": data_check}
 
 
 def shots() -> list[Shot]:
@@ -942,6 +956,7 @@ async def _run_scene(scene: Scene, scene_shots: list[Shot], template: Path, work
                 scene.setup(ctx, folder / "file")
             app = AreaClientiApp(ctx)
             app.raise_unexpected = True  # a fault stops the gallery instead of becoming the 6B page
+            app.animation_level = "none"  # bars and scrolls drawn at their end, never halfway
             async with app.run_test(size=scene.size, notifications=False, tooltips=False) as pilot:
                 stage = Stage(pilot, folder / "file")
                 await stage.on_step("1A")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 
 from .errors import RuleError
 
@@ -11,11 +12,19 @@ NAME_MAX_LEN = 60
 _NAME_PUNCTUATION = frozenset(" '’-.")
 
 
+@lru_cache(maxsize=4096)
 def normalize_name(s: str) -> str:
     """Fold a name for comparison: no accents, no case, only letters and digits."""
     decomposed = unicodedata.normalize("NFKD", s)
     folded = "".join(ch for ch in decomposed if not unicodedata.combining(ch)).casefold()
     return "".join(ch for ch in folded if ch.isalnum())
+
+
+def phonetic_key(norm: str) -> str:
+    """A sound-alike key of a normalised surname (``rossi``, ``rosi`` → ``RS``): Metaphone."""
+    import jellyfish  # loaded when first needed (import, diagnosis), not at start
+
+    return jellyfish.metaphone(norm)[:40].upper() if norm else ""
 
 
 def _is_latin_letter(ch: str) -> bool:

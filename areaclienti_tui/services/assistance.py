@@ -154,6 +154,73 @@ class RequestDetail:
     decided_at: datetime | None = None
     decided_by: str | None = None
     reason: str | None = None
+    comparison: RegistryComparison | None = None  # the request beside the recognised customer
+
+
+SAME, TOLERATED, DIFFERENT = "uguale", "tollerato", "diverso"
+
+
+@dataclass(frozen=True)
+class FieldCheck:
+    """One datum of the request beside the registry's."""
+
+    label: str
+    request: str
+    registry: str
+    state: str  # SAME, TOLERATED (differs only in case, accents, spaces) or DIFFERENT
+
+
+@dataclass(frozen=True)
+class RegistryComparison:
+    customer_label: str
+    codice_fiscale: str
+    checks: tuple[FieldCheck, ...]
+
+    @property
+    def mismatches(self) -> tuple[FieldCheck, ...]:
+        return tuple(check for check in self.checks if check.state == DIFFERENT)
+
+
+def _text_check(label: str, request: str, registry: str) -> FieldCheck:
+    if " ".join(request.split()) == registry:
+        state = SAME
+    elif normalize_name(request) == normalize_name(registry) and normalize_name(request):
+        state = TOLERATED
+    else:
+        state = DIFFERENT
+    return FieldCheck(label, request, registry, state)
+
+
+def compare_with(row: AssistanceRequest, customer: Customer) -> RegistryComparison:
+    """The request's personal data beside the customer's registry data."""
+    sexes = {"M": "Maschio", "F": "Femmina"}
+    checks = (
+        _text_check("Nome", row.nome, customer.nome),
+        _text_check("Cognome", row.cognome, customer.cognome),
+        FieldCheck("Sesso", sexes.get(row.sesso, row.sesso), sexes.get(customer.sesso, customer.sesso),
+                   SAME if row.sesso == customer.sesso else DIFFERENT),
+        FieldCheck("Data di nascita", f"{row.data_nascita:%d/%m/%Y}", f"{customer.data_nascita:%d/%m/%Y}",
+                   SAME if row.data_nascita == customer.data_nascita else DIFFERENT),
+        _text_check("Luogo di nascita", row.luogo_nascita, customer.luogo_nascita or "—"),
+    )
+    return RegistryComparison(_customer_label(customer) or "", customer.codice_fiscale, checks)
+
+
+def compare(ctx: Context, request_id: int, *, codice_fiscale: str | None = None) -> RegistryComparison:
+    """The request beside the customer it would be approved for (the one given by codice
+    fiscale, else the recognised one)."""
+    with ctx.db.session() as session:
+        row = _load(session, request_id)
+        if codice_fiscale and codice_fiscale.strip():
+            customer = _find_by_codice_fiscale(session, codice_fiscale, ctx.clock.now().date())
+        elif row.customer_id is not None and (linked := session.get(Customer, row.customer_id)) is not None:
+            customer = linked
+        else:
+            raise AssistanceError(
+                "La richiesta non corrisponde a un cliente in anagrafe: indica il codice fiscale del cliente",
+                "cf-needed",
+            )
+        return compare_with(row, customer)
 
 
 # --- the customer's form -------------------------------------------------------
@@ -511,6 +578,7 @@ def get_request(ctx: Context, request_id: int) -> RequestDetail:
             tipo_documento=row.tipo_documento,
             documents=views,
             customer_label=_customer_label(customer),
+            comparison=compare_with(row, customer) if customer is not None else None,
             decided_at=as_utc(row.decided_at) if row.decided_at else None,
             decided_by=row.decided_by,
             reason=row.reason,
@@ -556,11 +624,14 @@ def _find_by_codice_fiscale(session: Session, text: str, today: date) -> Custome
     return customer
 
 
-def approve(ctx: Context, request_id: int, *, operator: str, codice_fiscale: str | None = None) -> None:
+def approve(ctx: Context, request_id: int, *, operator: str, codice_fiscale: str | None = None,
+            document_checked: bool = False) -> None:
     """Add the requested mobile to the customer's record and tell the customer by email.
 
     Without a customer linked to the request the operator gives the customer's
-    codice fiscale; when given, the codice fiscale decides the customer.
+    codice fiscale; when given, the codice fiscale decides the customer. When the
+    request's personal data differ from the customer's registry data the operator
+    must say they checked the identity document (`document_checked`).
     """
     operator = _require_operator(operator)
     with ctx.db.transaction() as session:
@@ -579,6 +650,14 @@ def approve(ctx: Context, request_id: int, *, operator: str, codice_fiscale: str
             raise AssistanceError(
                 "La richiesta non corrisponde a un cliente in anagrafe: indica il codice fiscale del cliente",
                 "cf-needed",
+            )
+        mismatches = [check.label for check in compare_with(row, customer).mismatches]
+        if mismatches and not document_checked:
+            raise AssistanceError(
+                "I dati della richiesta non coincidono con l'anagrafe ("
+                + ", ".join(label.lower() for label in mismatches)
+                + "): conferma di aver controllato il documento d'identità",
+                "mismatch",
             )
         existing = session.exec(
             select(Contact.id).where(
@@ -623,6 +702,8 @@ def approve(ctx: Context, request_id: int, *, operator: str, codice_fiscale: str
             codice_fiscale=customer.codice_fiscale,
             cellulare=mask_contact(row.contact_kind, row.contact_value),  # type: ignore[arg-type]
             gia_presente=existing is not None,
+            differenze=mismatches,
+            documento_verificato=document_checked,
         )
 
 

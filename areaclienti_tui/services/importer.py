@@ -29,7 +29,7 @@ from sqlmodel import Session, col, select
 
 from areaclienti_tui.rules.codice_fiscale import base_codice_fiscale, validate_codice_fiscale
 from areaclienti_tui.rules.errors import RuleError
-from areaclienti_tui.rules.text import clean_person_name, normalize_name, refuse_control_chars
+from areaclienti_tui.rules.text import clean_person_name, normalize_name, phonetic_key, refuse_control_chars
 from areaclienti_tui.rules.username import normalize_contact
 from areaclienti_tui.services import audit
 from areaclienti_tui.services.context import Context
@@ -254,6 +254,7 @@ def _customer_fields(row: CustomerRow) -> dict[str, object]:
         "cognome": row.cognome,
         "nome_norm": normalize_name(row.nome),
         "cognome_norm": normalize_name(row.cognome),
+        "cognome_fon": phonetic_key(normalize_name(row.cognome)),
         "sesso": row.sesso,
         "data_nascita": row.data_nascita,
         "luogo_nascita": row.luogo_nascita,

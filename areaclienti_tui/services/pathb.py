@@ -47,8 +47,12 @@ class Lookup:
     contacts: tuple[ContactChoice, ...] = ()
 
 
-def lookup(ctx: Context, info: CodiceFiscaleInfo, pec_domains: frozenset[str]) -> Lookup:
-    """Find the customer by codice fiscale (either omocode form) and list their contacts."""
+def lookup(ctx: Context, info: CodiceFiscaleInfo, pec_domains: frozenset[str],
+           typed: dict[str, str] | None = None) -> Lookup:
+    """Find the customer by codice fiscale (either omocode form) and list their contacts.
+
+    `typed` (registration.typed_details: what the customer typed at 3A/4A) goes into the
+    audit event with the code, for the operator's diagnosis."""
     with ctx.db.session() as session:
         customer = session.exec(
             select(Customer).where(
@@ -85,6 +89,7 @@ def lookup(ctx: Context, info: CodiceFiscaleInfo, pec_domains: frozenset[str]) -
             subject=info.code[:6] + "**********",
             outcome=result.outcome,
             recapiti=len(result.contacts),
+            digitato={**(typed or {}), "codice_fiscale": info.code},
         )
         session.commit()
     return result

@@ -58,6 +58,18 @@ class PendingAccount:
     step: str = "7A"
 
 
+def typed_details(person: PersonalData | None, contact: str = "", codice_fiscale: str = "") -> dict[str, str]:
+    """What the customer typed, as kept in the audit event of an outcome: the operator's
+    diagnosis ("Ultimi esiti", services/diagnosis.py) reads it back."""
+    details = {"recapito": contact}
+    if person is not None:
+        details |= {"nome": person.nome, "cognome": person.cognome, "sesso": person.sesso,
+                    "data_nascita": person.data_nascita.isoformat()}
+    if codice_fiscale:
+        details["codice_fiscale"] = codice_fiscale
+    return details
+
+
 def username_taken(ctx: Context, username: Username) -> bool:
     with ctx.db.session() as session:
         return session.exec(select(Account.id).where(Account.username == username.value)).first() is not None
@@ -107,6 +119,7 @@ def recognise(ctx: Context, person: PersonalData, username: Username) -> Recogni
             subject=mask_contact(username.kind, username.value),
             outcome=outcome,
             matches=len(matches),
+            digitato=typed_details(person, username.value),
         )
         session.commit()
     return Recognition(outcome, customer_id)

@@ -22,6 +22,7 @@ from zoneinfo import ZoneInfo
 
 from rich.cells import cell_len
 from rich.style import Style
+from rich.table import Table
 from rich.text import Text
 from textual import events, on, work
 from textual.app import ComposeResult
@@ -1009,6 +1010,7 @@ AUDIT_KINDS: dict[str, str] = {
     "demo_caricata": "Dati demo caricati",
     "demo_ripristinata": "Dati demo ripristinati",
     "chiosco_chiuso": "Chiosco chiuso",
+    "diagnosi": "Verifica dati",
 }
 
 
@@ -1238,10 +1240,13 @@ def finish_demo_reset(app: AreaClientiApp, outcome: ResetOutcome) -> None:
     app.notify(text, title="Dati demo ripristinati")
 
 
+from areaclienti_tui.steps.operator_diagnosis import DiagnosisTab  # noqa: E402 - it needs OperatorTab, above
+
+
 class OperatorHomeScreen(OperatorScreen):
     HEADING = "Strumenti dell'operatore"
 
-    # Keys 1-6 open the tabs (a field takes the digits as text first); grouped in the footer.
+    # Keys 1-7 open the tabs (a field takes the digits as text first); grouped in the footer.
     TAB_KEYS = Binding.Group("Schede", compact=True)
     BINDINGS = [
         Binding("f5", "reload", "Aggiorna", tooltip="Ricarica i dati della scheda"),
@@ -1251,6 +1256,7 @@ class OperatorHomeScreen(OperatorScreen):
         Binding("4", "tab('registro-audit')", "Registro audit", group=TAB_KEYS, tooltip="Scheda Registro audit"),
         Binding("5", "tab('personas')", "Personas", group=TAB_KEYS, tooltip="Scheda Personas"),
         Binding("6", "tab('formatore')", "Formatore", group=TAB_KEYS, tooltip="Scheda Formatore"),
+        Binding("7", "tab('verifica-dati')", "Verifica dati", group=TAB_KEYS, tooltip="Scheda Verifica dati"),
     ]
 
     DEFAULT_CSS = """
@@ -1261,12 +1267,13 @@ class OperatorHomeScreen(OperatorScreen):
 
     # (tab id, label, content): other tools add their tab here.
     TABS: ClassVar[list[tuple[str, str, type[OperatorTab]]]] = [
-        ("coda", "Richieste di assistenza", AssistanceQueue),
+        ("coda", "Richieste", AssistanceQueue),
         ("anagrafe", "Anagrafe", RegistryTab),
         ("account", "Account", AccountsTab),
-        ("registro-audit", "Registro audit", AuditTab),
+        ("registro-audit", "Audit", AuditTab),
         ("personas", "Personas", PersonasTab),
         ("formatore", "Formatore", TrainerTab),
+        ("verifica-dati", "Verifica dati", DiagnosisTab),
     ]
 
     def __init__(self, initial: str | None = None, action: str | None = None, payload: Any = None) -> None:
@@ -1299,7 +1306,7 @@ class OperatorHomeScreen(OperatorScreen):
         tab.activate(action, payload)
 
     def action_tab(self, tab_id: str) -> None:
-        """Keys 1-6: show that tab and focus its main control."""
+        """Keys 1-7: show that tab and focus its main control."""
         if not self.busy and tab_id in {known for known, _, _ in self.TABS}:
             self.open_tool(tab_id)
 
@@ -1396,6 +1403,26 @@ class ReasonModal(ModalScreen[str | None]):
 NOT_ABOUT_CF = frozenset({"missing", "decided", "operator", "reason"})
 
 
+COMPARISON_MARKS = {
+    assistance.SAME: ("✓ uguale", ""),
+    assistance.TOLERATED: ("≈ uguale (accenti, maiuscole o spazi)", ""),
+    assistance.DIFFERENT: ("✗ DIVERSO", "bold red"),
+}
+
+
+def comparison_table(comparison: assistance.RegistryComparison) -> Table:
+    """The request's personal data beside the registry's: a difference is marked in words, not only colour."""
+    table = Table(title=Text(f"Richiesta e anagrafe a confronto ({comparison.codice_fiscale})"),
+                  title_justify="left", expand=True, show_edge=False)
+    for heading in ("Dato", "Nella richiesta", "In anagrafe", "Esito"):
+        table.add_column(heading, overflow="fold")
+    for check in comparison.checks:
+        mark, style = COMPARISON_MARKS[check.state]
+        table.add_row(Text(check.label, style=style), Text(check.request, style=style),
+                      Text(check.registry, style=style), Text(mark, style=style))
+    return table
+
+
 class RequestDetailScreen(OperatorScreen):
     HEADING = "Richiesta di assistenza"
     READ_FIRST = True  # opens on the request's data (the frame focused), acted on with A and R
@@ -1426,6 +1453,7 @@ class RequestDetailScreen(OperatorScreen):
         yield panel(Static("Caricamento della richiesta…", id="dati-richiesta"))
         with Vertical(id="cliente", classes="riquadro"):
             yield Static("", id="cliente-testo")
+            yield Static("", id="confronto")
             yield Field(
                 "Codice fiscale del cliente",
                 TextInput(placeholder="16 caratteri", id="codice-fiscale-cliente", max_length=20),
@@ -1476,6 +1504,10 @@ class RequestDetailScreen(OperatorScreen):
             if matched
             else template("[b]Nessun cliente riconosciuto[/b] con questi dati.")
         )
+        comparison = self.query_one("#confronto", Static)
+        comparison.display = detail.comparison is not None
+        if detail.comparison is not None:
+            comparison.update(comparison_table(detail.comparison))
         self.query_one("#campo-codice-fiscale-cliente").display = is_open and not matched
         self.query_one("#approva").display = is_open
         self.query_one("#respingi").display = is_open
@@ -1578,24 +1610,44 @@ class RequestDetailScreen(OperatorScreen):
             self.show_error("codice-fiscale-cliente",
                             "Indica il codice fiscale del cliente a cui collegare la richiesta.")
             return
-        request = self.detail.summary
-        if self.matched:
-            question = template(
-                "[b]Approvare la richiesta n. $number?[/b]\n\nIl recapito [b]$contact[/b] sarà aggiunto a "
-                "$customer, che riceverà un'email di conferma.",
-                number=request.id, contact=contact(request.contact_value), customer=self.detail.customer_label or "il cliente")
-        else:
-            question = template(
-                "[b]Approvare la richiesta n. $number?[/b]\n\nIl recapito [b]$contact[/b] sarà aggiunto al "
-                "cliente con codice fiscale [b]$cf[/b], che riceverà un'email di conferma.",
-                number=request.id, contact=contact(request.contact_value), cf=codice_fiscale)
-        self.app.push_screen(ConfirmModal(question, confirm_label="Approva"),
-                             lambda yes: self._approve(codice_fiscale) if yes else None)
+        if self.matched and self.detail.comparison is not None:
+            self._ask_approval(codice_fiscale, self.detail.comparison)
+            return
+        # The customer given by codice fiscale: compared with the request before the question.
+        ctx, request_id = self.app.ctx, self.request_id
+        self.run_busy(
+            _attempt(lambda: assistance.compare(ctx, request_id, codice_fiscale=codice_fiscale)),
+            lambda result: self._refused(result) if isinstance(result, AssistanceError)
+            else self._ask_approval(codice_fiscale, result),
+            label="Confronto con l'anagrafe…",
+        )
 
-    def _approve(self, codice_fiscale: str | None) -> None:
+    def _ask_approval(self, codice_fiscale: str | None, comparison: assistance.RegistryComparison) -> None:
+        """Approve? With the request's data differing from the registry, the operator confirms
+        having checked the identity document (Annulla stays the default)."""
+        request = self.detail.summary if self.detail is not None else None
+        if request is None:
+            return
+        question = template(
+            "[b]Approvare la richiesta n. $number?[/b]\n\nIl recapito [b]$contact[/b] sarà aggiunto a "
+            "$customer, che riceverà un'email di conferma.",
+            number=request.id, contact=contact(request.contact_value), customer=comparison.customer_label)
+        mismatches = comparison.mismatches
+        if mismatches:
+            lines = "\n".join(f"• {check.label}: «{check.request}» nella richiesta, «{check.registry}» in anagrafe"
+                               for check in mismatches)
+            question = question + template(
+                "\n\n[b]Attenzione: i dati della richiesta non coincidono con l'anagrafe.[/b]\n$lines\n\n"
+                "Approva solo se hai controllato il documento d'identità allegato.", lines=lines)
+        label = "Ho controllato il documento: approva" if mismatches else "Approva"
+        self.app.push_screen(ConfirmModal(question, confirm_label=label),
+                             lambda yes: self._approve(codice_fiscale, bool(mismatches)) if yes else None)
+
+    def _approve(self, codice_fiscale: str | None, document_checked: bool = False) -> None:
         ctx, request_id, operator = self.app.ctx, self.request_id, self.operator or ""
         self.run_busy(
-            _attempt(lambda: assistance.approve(ctx, request_id, operator=operator, codice_fiscale=codice_fiscale)),
+            _attempt(lambda: assistance.approve(ctx, request_id, operator=operator, codice_fiscale=codice_fiscale,
+                                                document_checked=document_checked)),
             self._approved,
             label="Approvazione in corso…",
         )
@@ -1689,6 +1741,8 @@ OPERATOR_COMMANDS: tuple[OperatorCommand, ...] = (
     OperatorCommand("Operatore: registro audit", "Ogni evento di sicurezza, dal più recente, con filtri",
                     "registro-audit"),
     OperatorCommand("Operatore: personas", "Le personas demo e i rami del percorso che mostrano", "personas"),
+    OperatorCommand("Operatore: verifica dati", "Perché un cliente non viene riconosciuto: esito e clienti vicini",
+                    "verifica-dati"),
     OperatorCommand("Operatore: ripristina dati demo", "Cancella tutti i dati e ricarica la demo (chiede conferma)",
                     "formatore", "reset"),
     OperatorCommand("Operatore: esci", "Esce dall'area operatore", None, kind="logout"),

@@ -11,7 +11,7 @@ from areaclienti_tui.rules.codice_fiscale import validate_codice_fiscale
 from areaclienti_tui.rules.errors import RuleError
 from areaclienti_tui.services import pathb, registration
 from areaclienti_tui.services.codes import IssuedCode
-from areaclienti_tui.services.registration import PendingAccount
+from areaclienti_tui.services.registration import PendingAccount, typed_details
 from areaclienti_tui.services.privacy import load_notice
 from areaclienti_tui.steps.base import StepScreen, actions, form_error, panel
 from areaclienti_tui.steps.verification import VerifyCodeScreen, channel_words
@@ -131,8 +131,9 @@ class CodiceFiscaleScreen(StepScreen):
         except RuleError as error:
             self.show_error("codice-fiscale", error.message)
             return
-        ctx, pec = self.app.ctx, self.app.pec_domains
-        self.run_busy(lambda: pathb.lookup(ctx, info, pec), self._found, label="Ricerca in anagrafe…")
+        ctx, pec, journey = self.app.ctx, self.app.pec_domains, self.app.journey
+        typed = typed_details(journey.person, journey.username.value if journey.username else "")
+        self.run_busy(lambda: pathb.lookup(ctx, info, pec, typed), self._found, label="Ricerca in anagrafe…")
 
     def _found(self, result: pathb.Lookup) -> None:
         if result.outcome == pathb.FOUND:

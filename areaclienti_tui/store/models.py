@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Column, DateTime, ForeignKey, Integer, UniqueConstraint
+from sqlalchemy import Column, DateTime, ForeignKey, Index, Integer, UniqueConstraint
 from sqlmodel import Field, SQLModel
 
 
@@ -25,6 +25,11 @@ def _fk(target: str, nullable: bool = False, index: bool = True):
 
 class Customer(SQLModel, table=True):
     __tablename__ = "customers"
+    # Keys the diagnosis (services/diagnosis.py) finds candidates by, never scanning the registry.
+    __table_args__ = (
+        Index("ix_customers_cognome_fon_nome_norm", "cognome_fon", "nome_norm"),
+        Index("ix_customers_cognome_norm_nome_norm", "cognome_norm", "nome_norm"),
+    )
 
     id: int | None = Field(default=None, primary_key=True)
     codice_fiscale: str = Field(max_length=16, unique=True)
@@ -33,8 +38,9 @@ class Customer(SQLModel, table=True):
     cognome: str = Field(max_length=80)
     nome_norm: str = Field(max_length=80)
     cognome_norm: str = Field(max_length=80, index=True)
+    cognome_fon: str = Field(default="", max_length=40)  # phonetic key of cognome_norm
     sesso: str = Field(max_length=1)
-    data_nascita: date
+    data_nascita: date = Field(index=True)
     luogo_nascita: str = Field(default="", max_length=80)
     inarcassa: bool = True
     created_at: datetime = _ts()

@@ -104,6 +104,7 @@ def install() -> None:
     ])
     _italian_bindings(SelectOverlay, [Binding("escape", "dismiss", DESCRIPTIONS["Dismiss menu"])])
     _italian_bindings(CommandPalette, _palette_bindings())
+    Palette._merged_bindings = Palette._merge_bindings()  # type: ignore[attr-defined]  # merged when defined
 
 
 def _palette_bindings() -> list[Binding]:

@@ -91,6 +91,10 @@ class Driver:
         """Everything the current screen shows, as plain text."""
         return " ".join(str(w.render()) for w in self.app.screen.query("Static, Label, Button"))
 
+    def screen_lines(self) -> list[str]:
+        """What the terminal shows right now, line by line (the rendered screen, not widget state)."""
+        return [strip.text for strip in self.app.screen._compositor.render_strips()]
+
     def newest_code(self, to: str | None = None) -> str:
         code = outbox.newest_code(self.app.ctx, to)
         assert code, "no code in the outbox"

@@ -10,10 +10,10 @@ from PIL import Image
 from pypdf import PdfWriter
 from pypdf.generic import DecodedStreamObject, DictionaryObject, NameObject
 from sqlmodel import select
-from textual.widgets import DataTable, Static
+from textual.widgets import Button, DataTable, Static
 
 from areaclienti_tui.rules.username import load_pec_domains
-from areaclienti_tui.services import assistance, outbox
+from areaclienti_tui.services import assistance, audit, outbox
 from areaclienti_tui.services.auth import INVALID_CREDENTIALS
 from areaclienti_tui.services.demo import OPERATOR_PASSWORD, OPERATOR_USERNAME
 from areaclienti_tui.steps.operator import (
@@ -361,12 +361,16 @@ async def test_unrecognised_request_needs_the_codice_fiscale(make_app, demo_ctx,
         await d.click("#approva")
         assert "codice fiscale" in (d.error("codice-fiscale-cliente") or "")
         await d.type("#codice-fiscale-cliente", "ABCDEF12G34H567X")
-        await d.click("#approva")
-        await answer(d)
-        assert d.error("codice-fiscale-cliente"), d.errors()
+        await d.click("#approva")  # a wrong code is refused before any question
+        await d.wait_for(lambda: d.error("codice-fiscale-cliente") is not None, "codice fiscale refused")
         assert isinstance(app.screen, RequestDetailScreen)
         await d.type("#codice-fiscale-cliente", FONTANA_CF.lower())
         await d.click("#approva")
+        # Giorgio Fontana is not Carla Verdi: the question lists the differences and asks about the document.
+        await d.wait_for(lambda: isinstance(app.screen, ConfirmModal), "confirmation")
+        question = " ".join(d.text().split())
+        assert "non coincidono con l'anagrafe" in question and "«Carla» nella richiesta, «Giorgio» in anagrafe" in question
+        assert str(app.screen.query_one("#conferma", Button).label) == "Ho controllato il documento: approva"
         await answer(d)
         table = await back_to_queue(d)
         assert table.row_count == 0
@@ -374,6 +378,38 @@ async def test_unrecognised_request_needs_the_codice_fiscale(make_app, demo_ctx,
         customer = session.exec(select(Customer).where(Customer.codice_fiscale == FONTANA_CF)).one()
         contact = session.exec(select(Contact).where(Contact.customer_id == customer.id)).one()
         assert (contact.value, contact.source) == ("+393409876543", "assistenza")
+
+
+async def test_request_beside_the_registry_and_approval_after_checking_the_document(make_app, demo_ctx, tmp_path):
+    """Recognised by name, surname, date and sex, but the form says born in Verona: the registry says Roma."""
+    request_id = submit_request(demo_ctx, tmp_path, nome="Mario", cognome="Rossi", data="14/03/1975", sesso="M",
+                                luogo="Verona", cellulare="3409876543", email="mario.rossi@gmail.com", origin="11A")
+    app = make_app()
+    async with app.run_test(size=SIZE) as pilot:
+        d = Driver(pilot)
+        await to_queue(d)
+        await open_request(d, request_id)
+        await d.wait_for(lambda: app.screen.query_one("#confronto").display, "comparison")
+        app.screen.query_one("#confronto").scroll_visible(animate=False, immediate=True)
+        await d.settle()
+        lines = [" ".join(line.split()) for line in d.screen_lines()]
+        assert any("Richiesta e anagrafe a confronto (RSSMRA75C14H501L)" in line for line in lines), lines
+        assert any("Luogo di nascita" in line and "Verona" in line and "Roma" in line and "✗ DIVERSO" in line
+                   for line in lines), lines
+        assert any("Data di nascita" in line and "✓ uguale" in line for line in lines)
+        # Enter on the question keeps Annulla: nothing is approved.
+        await d.press("a")
+        await d.wait_for(lambda: isinstance(app.screen, ConfirmModal), "confirmation")
+        assert "Luogo di nascita: «Verona» nella richiesta, «Roma» in anagrafe" in " ".join(d.text().split())
+        await d.press("enter")
+        await d.wait_for(lambda: isinstance(app.screen, RequestDetailScreen), "question closed")
+        assert assistance.get_request(demo_ctx, request_id).summary.status == "aperta"
+        await d.press("a")
+        await answer(d)
+        await back_to_queue(d)
+    event = audit.latest(demo_ctx, kind="assistenza_approvata")[0]
+    assert event.details["differenze"] == ["Luogo di nascita"] and event.details["documento_verificato"] is True
+    assert event.actor == OPERATOR_USERNAME
 
 
 async def test_reject_asks_the_reason_and_emails_it(make_app, demo_ctx, tmp_path):
@@ -470,7 +506,7 @@ async def test_reject_with_the_key_keeps_the_reason_when_cancelled(make_app, dem
     assert assistance.get_request(demo_ctx, request_id).summary.status == "respinta"
 
 
-async def test_keys_1_to_6_switch_the_operator_tabs(make_app):
+async def test_keys_1_to_7_switch_the_operator_tabs(make_app):
     from textual.widgets import TabbedContent, Tabs
 
     app = make_app()
@@ -479,7 +515,7 @@ async def test_keys_1_to_6_switch_the_operator_tabs(make_app):
         await to_queue(d)
         tabs = app.screen.query_one("#schede", TabbedContent)
         for key, tab_id in [("3", "account"), ("4", "registro-audit"), ("5", "personas"),
-                            ("6", "formatore"), ("1", "coda")]:
+                            ("6", "formatore"), ("7", "verifica-dati"), ("1", "coda")]:
             tabs.query_one(Tabs).focus()  # a tab may focus its filter field: the keys work outside fields
             await d.press(key)
             await d.wait_for(lambda: tabs.active == tab_id, f"tab {tab_id}")
@@ -496,7 +532,7 @@ async def test_keys_1_to_6_switch_the_operator_tabs(make_app):
         await d.settle()
         grouped = {binding.key for _, binding, _, _ in app.screen.active_bindings.values()
                    if binding.group is not None and binding.group.description == "Schede"}
-        assert grouped == set("123456")  # outside fields the footer shows them, as "Schede"
+        assert grouped == set("1234567")  # outside fields the footer shows them, as "Schede"
 
 
 async def test_a_decided_request_shows_the_decision_without_buttons(make_app, demo_ctx, tmp_path):

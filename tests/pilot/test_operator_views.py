@@ -338,7 +338,7 @@ async def test_palette_lists_every_operator_action(make_app):
         await d.wait_for(lambda: set(titles) <= set(palette_titles(commands)), "operator commands listed")
         assert titles == [
             "Operatore: accedi", "Operatore: coda assistenza", "Operatore: cerca in anagrafe",
-            "Operatore: account bloccati", "Operatore: registro audit", "Operatore: personas",
+            "Operatore: account bloccati", "Operatore: registro audit", "Operatore: personas", "Operatore: verifica dati",
             "Operatore: ripristina dati demo", "Operatore: esci",
         ]
         await d.pilot.press(*"anagrafe")

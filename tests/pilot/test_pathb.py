@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import date
+
 import pytest
 from PIL import Image
 from sqlmodel import select
 from textual.widgets import OptionList
 
 from areaclienti_tui.services import assistance
+from areaclienti_tui.services.diagnosis import Typed, diagnose, latest_outcomes
 from areaclienti_tui.store.models import Account, PrivacyConsent
 from tests.pilot.conftest import SIZE
 from tests.pilot.driver import Driver
@@ -109,6 +112,14 @@ async def test_2b_unknown_codice_fiscale_leads_to_6b(make_app):
         text = d.text()
         assert "generali.it/assistenza/area-employee-benefits-salute-e-assistenza" in text
         assert "Sono un assicurato Inarcassa e ho problemi con la registrazione" in text
+    # Both ends of the journey are there for the operator's diagnosis, with what was typed.
+    six_b, one_b = latest_outcomes(app.ctx)[:2]
+    assert (six_b.shown, one_b.shown) == ("6B", "1B")
+    assert six_b.typed == Typed("Alessandro", "Greco", date(1985, 4, 21), "M", "alessandro.greco@gmail.com",
+                                "VLLRRT70A01C933Q")
+    assert one_b.typed == Typed("Alessandro", "Greco", date(1985, 4, 21), "M", "alessandro.greco@gmail.com")
+    best = diagnose(app.ctx, one_b.typed).candidati[0]
+    assert best.cognome == "Grieco"
 
 
 async def test_2b_customer_without_active_policy_leads_to_6b(make_app):

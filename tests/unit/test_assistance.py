@@ -347,7 +347,13 @@ def test_approve_needs_codice_fiscale_when_unmatched(demo_ctx, files, pec):
     assert "Nessun cliente" in caught.value.message
     assert get_request(demo_ctx, request_id).summary.status == "aperta"
 
-    approve(demo_ctx, request_id, operator="operatore", codice_fiscale="frrlcu80e10f257g")
+    # The form says born in another town than the registry: the operator must have checked the document.
+    with pytest.raises(AssistanceError) as caught:
+        approve(demo_ctx, request_id, operator="operatore", codice_fiscale="frrlcu80e10f257g")
+    assert caught.value.code == "mismatch" and "luogo di nascita" in caught.value.message
+    approve(demo_ctx, request_id, operator="operatore", codice_fiscale="frrlcu80e10f257g", document_checked=True)
+    event = audit.latest(demo_ctx, kind="assistenza_approvata")[0]
+    assert event.details["differenze"] == ["Luogo di nascita"] and event.details["documento_verificato"] is True
     modena = customer_id(demo_ctx, "FRRLCU80E10F257G")
     assert get_request(demo_ctx, request_id).summary.customer_id == modena
     assert "+393471112222" in [c.value for c in customers.contacts(demo_ctx, modena)]
@@ -404,3 +410,32 @@ def test_demo_reset_also_drops_uploaded_documents(demo_ctx, tmp_path):
     demo.reset(demo_ctx, actor="test")
     assert not (folder / "abc123.png").exists()
     assert outside.read_text() == "resta"
+
+
+def test_the_request_is_compared_with_the_recognised_customer(demo_ctx, files, pec):
+    """A request recognised by name, surname, date and sex, but born elsewhere than the registry says."""
+    form = good_form(files, nome="mario", cognome="ROSSI", data_nascita="14/03/1975", luogo_nascita="Verona")
+    request_id = submit(demo_ctx, form, today=TODAY, pec_domains=pec)
+    detail = get_request(demo_ctx, request_id)
+    comparison = detail.comparison
+    assert comparison is not None and comparison.codice_fiscale == "RSSMRA75C14H501L"
+    states = {check.label: (check.request, check.registry, check.state) for check in comparison.checks}
+    assert states["Nome"] == ("mario", "Mario", assistance.TOLERATED)
+    assert states["Data di nascita"] == ("14/03/1975", "14/03/1975", assistance.SAME)
+    assert states["Luogo di nascita"] == ("Verona", "Roma", assistance.DIFFERENT)
+    assert [check.label for check in comparison.mismatches] == ["Luogo di nascita"]
+    with pytest.raises(AssistanceError) as caught:
+        approve(demo_ctx, request_id, operator="operatore")
+    assert caught.value.code == "mismatch"
+    assert get_request(demo_ctx, request_id).summary.status == "aperta"
+    # Against another customer by codice fiscale: compared with that one.
+    other = assistance.compare(demo_ctx, request_id, codice_fiscale="FRRLCU80E10F257G")
+    assert {check.label for check in other.mismatches} >= {"Nome", "Cognome", "Data di nascita"}
+
+
+def test_a_request_matching_the_registry_is_approved_without_the_document_question(demo_ctx, files, pec):
+    form = good_form(files, nome="Mario", cognome="Rossi", data_nascita="14/03/1975", luogo_nascita="Roma")
+    request_id = submit(demo_ctx, form, today=TODAY, pec_domains=pec)
+    assert get_request(demo_ctx, request_id).comparison.mismatches == ()  # type: ignore[union-attr]
+    approve(demo_ctx, request_id, operator="operatore")
+    assert get_request(demo_ctx, request_id).summary.status == "approvata"

@@ -85,6 +85,31 @@ def test_migrate_is_idempotent(tmp_path):
     assert "alembic_version" in tables
 
 
+def test_a_database_of_the_previous_version_gets_the_diagnosis_keys(tmp_path):
+    """Migration 0003 fills the phonetic surname of the customers already there, then indexes it."""
+    from alembic import command
+
+    url = f"sqlite:///{tmp_path / 'vecchio.db'}"
+    db = Database(url)
+    try:
+        with db.engine.begin() as connection:
+            config = alembic_config()
+            config.attributes["connection"] = connection
+            command.upgrade(config, "0002")
+            connection.execute(text(
+                "INSERT INTO customers (codice_fiscale, cf_base, nome, cognome, nome_norm, cognome_norm, sesso,"
+                " data_nascita, luogo_nascita, inarcassa, created_at, updated_at) VALUES ('RSSMRA75C14H501L',"
+                " 'RSSMRA75C14H501L', 'Mario', 'Rossi', 'mario', 'rossi', 'M', '1975-03-14', 'Roma', 1,"
+                " '2026-01-01 00:00:00', '2026-01-01 00:00:00')"))
+        assert db.migrate() is False
+        with db.engine.connect() as connection:
+            assert connection.execute(text("SELECT cognome_fon FROM customers")).scalar_one() == "RS"
+        indexes = {index["name"] for index in inspect(db.engine).get_indexes("customers")}
+        assert {"ix_customers_data_nascita", "ix_customers_cognome_fon_nome_norm"} <= indexes
+    finally:
+        db.dispose()
+
+
 def test_migrated_to_head(ctx):
     head = ScriptDirectory.from_config(alembic_config()).get_current_head()
     with ctx.db.engine.connect() as connection:
