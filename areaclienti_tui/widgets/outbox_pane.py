@@ -178,10 +178,10 @@ def strip(messages: list[OutboxView], scope: Scope) -> Content:
         icon = "✉" if coded.channel == "email" else "📱"
         when = coded.sent_at.astimezone(ROME).strftime("%H:%M")
         return template("[b]Codice[/b] [reverse b] $code [/reverse b] $icon $to $when · [dim]F2 messaggi[/dim]",
-                        code=coded.code, icon=icon, to=coded.to, when=when)
+                        code=coded.code, icon=icon, to=display_contact(coded.to), when=when)
     if messages:
         last = messages[0]
         icon = "✉" if last.channel == "email" else "📱"
         return template("$icon $to · nessun codice attivo ($where) · [dim]F2 messaggi[/dim]",
-                        icon=icon, to=last.to, where=where)
+                        icon=icon, to=display_contact(last.to), where=where)
     return template("Nessun messaggio ($where) · [dim]F2 messaggi[/dim]", where=where)

@@ -62,6 +62,7 @@ async def test_narrow_terminal_folds_the_pane_into_a_strip_that_f2_opens(make_ap
         pane = app.screen.query_one(OutboxPane)
         strip = app.screen.query_one("#outbox-striscia", Static)
         await d.wait_for(lambda: "482913" in str(strip.render()), "the code in the strip")
+        assert "+39 328 987 6543" in str(strip.render())  # a mobile is shown one way everywhere
         assert app.screen.has_class("-stretto")
         assert pane.region.height == 1 and strip.region.width == 80 - 2
         journey = app.screen.query_one("#journey")
