@@ -27,7 +27,7 @@ run: $(STAMP) ## open the console (.venv/bin/areaclienti-tui)
 scenarios: $(STAMP) ## run the scenario files of scenarios/ (also part of make test)
 	@$(BIN)/areaclienti-tui scenario scenarios/
 
-lint: $(STAMP) ## check the import contracts (rules/services/store never import textual)
+lint: $(STAMP) ## check the import contracts (no textual in rules/services/store; steps import neither each other nor the app)
 	@out="$$($(BIN)/lint-imports --no-cache 2>&1)" || { echo "$$out"; exit 1; }; echo "import contracts kept"
 
 pg-start: ## start the PostgreSQL test server (scripts/pg-test-server) and print its URL

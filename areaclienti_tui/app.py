@@ -26,6 +26,7 @@ from areaclienti_tui.services.events import Event, OutboxChanged
 from areaclienti_tui.services.setup import open_context
 from areaclienti_tui.settings import Settings
 from areaclienti_tui.steps.base import StepScreen
+from areaclienti_tui import journey_map, navigator
 
 # -- operator area ------------------------------------------------------------
 # Imported at start-up on purpose: it loads textual-image, which asks the
@@ -103,6 +104,7 @@ class AreaClientiApp(KeysInOrder):
         super().__init__()
         self.ctx = ctx
         self.journey = Journey()
+        self.crossed: list[journey_map.Transition] = []  # every journey-map transition taken (see advance)
         self.pec_domains = load_pec_domains(ctx.settings.pec_domains_file)
         self.device = security.device_id(ctx.settings.device_file)
         try:  # the only folder the kiosk file picker opens (SPEC §4, uploads)
@@ -148,9 +150,7 @@ class AreaClientiApp(KeysInOrder):
     # -- lifecycle -------------------------------------------------------------
 
     def on_mount(self) -> None:
-        from areaclienti_tui.steps.welcome import WelcomeScreen
-
-        self.push_screen(WelcomeScreen())
+        self.push_screen(navigator.screen_class(journey_map.START)())
         if self.settings.kiosk:
             self.set_interval(self.idle_check_seconds, self.check_kiosk_idle, name="chiosco-inattivita")
 
@@ -246,7 +246,7 @@ class AreaClientiApp(KeysInOrder):
         """Open the operator area: its login, or its home when an operator is signed in."""
         if isinstance(self.screen, operator_area.OperatorScreen) or self.screen.is_modal:
             return
-        self.push_screen(operator_area.OperatorHomeScreen() if self.operator else operator_area.OperatorLoginScreen())
+        self.advance(journey_map.START, "operatore-attivo" if self.operator else "operatore")
 
     # -- end operator area -----------------------------------------------------
 
@@ -279,6 +279,10 @@ class AreaClientiApp(KeysInOrder):
     def get_system_commands(self, screen: Screen) -> Iterable[SystemCommand]:
         """Textual's own commands, in Italian (the operator's are in OperatorCommands)."""
         yield SystemCommand("Aiuto", "Tasti e indicazioni della guida per questa schermata", self.action_help)
+        from areaclienti_tui.widgets.journey_map_view import open_journey_map  # the journey map (trainers)
+
+        yield SystemCommand("Mappa del percorso", "Tutti i passi e dove porta ogni esito, con il passo del "
+                            "cliente evidenziato", lambda: open_journey_map(self, screen))
         if self.theme == textual_it.HIGH_CONTRAST.name:
             yield SystemCommand("Tema normale", "Torna ai colori predefiniti (la scelta viene ricordata)",
                                 self.action_toggle_high_contrast)
@@ -299,8 +303,17 @@ class AreaClientiApp(KeysInOrder):
     # -- end help, command palette and theme ----------------------------------------
 
     # -- navigation ------------------------------------------------------------
+    # Screens announce outcomes with advance(); the journey map (journey_map.py) says where
+    # each leads and navigator.py takes the way. Esc (go_back) is not a transition of the map.
+
+    def advance(self, source: Screen | str, outcome: str, /, **payload: object) -> journey_map.Transition:
+        """`source` (a screen, or a step id for the app's own helpers) announces `outcome`: show
+        where the map says it leads, `payload` being the target screen's arguments. KeyError if
+        the map has no such outcome for that step."""
+        return navigator.advance(self, source, outcome, **payload)
 
     def go(self, screen: Screen) -> None:
+        """Push a screen directly (tests and tools; the journey moves on with advance())."""
         self.push_screen(screen)
 
     def go_back(self) -> None:
@@ -323,15 +336,13 @@ class AreaClientiApp(KeysInOrder):
             self.push_screen(then)
 
     def start_registration(self) -> None:
-        from areaclienti_tui.steps.welcome import CustomerTypeScreen
-
         self.journey = Journey()
-        self.go(CustomerTypeScreen())
+        self.advance(journey_map.START, "registrati")
 
-    def finish_login(self, login: CustomerLogin, *, method: str = "password", trust: bool = False) -> None:
-        """Every factor passed: record it, remember this console if asked, show the products."""
-        from areaclienti_tui.steps.login import ProductsScreen
-
+    def finish_login(self, login: CustomerLogin, *, method: str = "password", trust: bool = False,
+                     source: Screen | str = "8A") -> None:
+        """Every factor passed: record it, remember this console if asked, show the products
+        (`source`, 8A or 9A, announces ``entrato``)."""
         ctx, device = self.ctx, self.device
 
         def record() -> None:
@@ -340,23 +351,25 @@ class AreaClientiApp(KeysInOrder):
                 security.trust_device(ctx, login, device)
 
         self.run_worker(record, thread=True, group="audit")
-        self.restart(then=ProductsScreen())
+        self.advance(source, "entrato")
         self.journey.login = login
 
-    def back_to_products(self) -> None:
-        """After a sensitive operation: back to "I tuoi prodotti", refreshed."""
-        from areaclienti_tui.steps.login import ProductsScreen
-
+    def back_to_products(self, source: Screen | str, outcome: str) -> None:
+        """After a sensitive operation (`source` announces `outcome`): back to "I tuoi prodotti",
+        refreshed, still signed in."""
         login = self.journey.login
-        self.restart(then=ProductsScreen() if login else None)
+        if login is None:  # nobody signed in: nothing to go back to
+            self.restart()
+            return
+        self.advance(source, outcome)
         self.journey.login = login
 
-    def logout(self) -> None:
+    def logout(self, source: Screen | str = "8A-prodotti") -> None:
         login = self.journey.login
         if login is not None:
             ctx = self.ctx
             self.run_worker(lambda: auth.logout(ctx, login), thread=True, group="audit")
-        self.restart()
+        self.advance(source, "esci")
         self.notify("Sei uscito dall'Area Clienti.", title="Arrivederci")
 
     # -- text on screen (SPEC §4): data is shown literally ------------------------
@@ -396,7 +409,7 @@ class AreaClientiApp(KeysInOrder):
         if self.raise_unexpected and isinstance(error, Exception):
             super()._handle_exception(error)
             return
-        from areaclienti_tui.steps.pathb import GenericErrorScreen
+        GenericErrorScreen = navigator.screen_class("6B")  # noqa: N806 - from any step: not a map transition
 
         if not isinstance(self.screen, GenericErrorScreen):
             self.journey = Journey()

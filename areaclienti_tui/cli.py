@@ -293,6 +293,20 @@ def build_parser() -> argparse.ArgumentParser:
         "--timeout", type=_positive_seconds, default=20.0, metavar="SECONDI",
         help="quanto attendere al massimo ciò che un passo si aspetta (predefinito: 20)",
     )
+    scen.add_argument(
+        "--copertura", action="store_true",
+        help="dopo il riepilogo, quante transizioni della mappa del percorso (areaclienti-tui mappa) i file "
+        "hanno attraversato e quali mai",
+    )
+    scen.add_argument(
+        "--json", action="store_true",
+        help="la copertura come oggetto JSON sullo standard output (implica --copertura; le righe dei passi "
+        "vanno sullo standard error)",
+    )
+    scen.add_argument(
+        "--junit", metavar="FILE",
+        help="scrive anche un rapporto JUnit XML (un testcase per file di scenario) per i server di CI",
+    )
     # -- end scenario --
 
     # -- screenshots (gallery) --
@@ -324,6 +338,23 @@ def build_parser() -> argparse.ArgumentParser:
     )
     reset.add_argument("--yes", "-y", action="store_true", help="non chiede conferma (per l'automazione)")
     # -- end reset-demo --
+
+    # -- mappa (journey map) --
+    mappa = commands.add_parser(
+        "mappa",
+        parents=[common],
+        help="stampa la mappa del percorso: ogni passo e dove porta ogni esito",
+        description="Stampa la mappa del percorso: ogni passo della console (1A–11A, 1B–7B, gli esiti della "
+        "registrazione, il recupero della password, l'area operatore) e dove porta ogni esito. Con "
+        "--formato testo (predefinito) si legge nel terminale; mermaid dà un diagramma che GitHub e molti "
+        "editor Markdown disegnano; dot va a Graphviz (per esempio: "
+        f"{PROG} mappa --formato dot | dot -Tsvg > mappa.svg). Non usa il database.",
+    )
+    mappa.add_argument(
+        "--formato", default="testo", choices=_map_formats(),
+        help="testo (predefinito), mermaid o dot",
+    )
+    # -- end mappa --
     return parser
 
 
@@ -745,11 +776,36 @@ def _positive_seconds(text: str) -> float:
 
 
 def _cmd_scenario(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
-    """Each file runs on its own temporary database: --db and --data-dir only place the log."""
-    from areaclienti_tui import scenario
+    """Each file runs on its own temporary database: --db and --data-dir only place the log.
 
-    # Lines go to stdout as it is now: Textual swaps sys.stdout while each app runs.
-    return scenario.main(args.files, out=scenario.stdout_lines(), verbose=args.verbose, timeout=args.timeout)
+    The exit code is the runner's (0 only if every file passes), whatever --copertura says."""
+    from areaclienti_tui import scenario, scenario_coverage, scenario_junit
+
+    junit = Path(args.junit).expanduser() if args.junit else None
+    if junit is not None and junit.is_dir():
+        raise CliError(f"{junit} è una cartella: --junit vuole il percorso di un file", EXIT_INVALID)
+    if junit is not None and not junit.parent.is_dir():
+        raise CliError(f"la cartella {junit.parent} per il rapporto JUnit non esiste", EXIT_INVALID)
+    # Lines go to stdout as it is now (Textual swaps sys.stdout while each app runs);
+    # with --json stdout carries the JSON object alone, and the lines go to stderr.
+    lines = scenario.stdout_lines(sys.stderr if args.json else None)
+    code, results = scenario.run(args.files, out=lines, verbose=args.verbose, timeout=args.timeout)
+    if args.copertura or args.json:
+        report = scenario_coverage.coverage(results)
+        if args.json:
+            sys.stdout.write(json.dumps(report.as_json(), ensure_ascii=False, indent=2) + "\n")
+            sys.stdout.flush()
+        else:
+            lines("")
+            for line in report.lines():
+                lines(line)
+    if junit is not None:
+        try:
+            scenario_junit.write_junit(junit, results)
+        except OSError as error:
+            raise CliError(f"impossibile scrivere il rapporto JUnit {junit}: {error.strerror or error}",
+                           EXIT_INVALID) from None
+    return code
 
 
 # -- end scenario --
@@ -822,6 +878,27 @@ def _cmd_reset_demo(args: argparse.Namespace, settings: Settings, out: Console, 
 # -- end reset-demo --
 
 
+# -- mappa (journey map) --
+
+
+def _map_formats() -> tuple[str, ...]:
+    from areaclienti_tui.journey_map import FORMATS
+
+    return FORMATS
+
+
+def _cmd_mappa(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
+    """The map as it is declared in journey_map: no database, written as is (no Rich markup or wrapping)."""
+    from areaclienti_tui import journey_map
+
+    sys.stdout.write(journey_map.render(args.formato))
+    sys.stdout.flush()
+    return EXIT_OK
+
+
+# -- end mappa --
+
+
 def _dispatch(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
     if args.command is None:
         return _run_console(args, settings, err)
@@ -841,6 +918,8 @@ def _dispatch(args: argparse.Namespace, settings: Settings, out: Console, err: C
         return _cmd_reset_demo(args, settings, out, err)
     if args.command == "diagnosi":
         return _cmd_diagnosi(args, settings, out, err)
+    if args.command == "mappa":
+        return _cmd_mappa(args, settings, out, err)
     raise CliError(f"comando sconosciuto: {args.command}", EXIT_INVALID)
 
 

@@ -3,8 +3,9 @@
 `areaclienti-tui screenshots DIR` (that is `write_gallery(DIR)`) drives the real
 console headless through the demo personas, saves one SVG per shot as
 ``DIR/<nn>-<step>-<slug>.svg`` and writes the index ``DIR/README.md`` (step,
-screen, the guide's text in one line, link to the picture). SVGs in DIR that
-it did not write are removed.
+screen, the guide's text in one line, link to the picture), and ``DIR/mappa.md``,
+the journey map (``journey_map.py``) as a Mermaid diagram and as text. SVGs in
+DIR that it did not write are removed.
 
 Everything that could change between two runs is fixed, so the files are
 reproducible byte for byte (``tests/test_gallery.py`` compares them with
@@ -61,6 +62,8 @@ DEVICE_ID = "0123456789abcdef" * 2
 CODES = ("482913", "736250", "159384", "604127", "271845", "918362", "345071", "850296", "523619", "067438")
 PASSWORD = "Girasole#Verde7"
 INDEX = "README.md"
+MAP_PAGE = "mappa.md"  # the journey map (journey_map.py) as a Mermaid diagram and as text
+MAP_SCENE = "mappa"
 DB_NAME = "areaclienti.db"
 ROUNDS = 200  # settle rounds before giving up on workers that keep starting
 TIMEOUT = 60.0  # seconds a screen may take to come
@@ -639,6 +642,23 @@ def operator_tab(tab_id: str) -> Reach:
     return reach
 
 
+# Scene "mappa": the journey map opened over 3B (Alessandro Greco, path B), as a trainer shows it.
+
+
+async def journey_map_view(s: Stage) -> None:
+    from areaclienti_tui.widgets.journey_map_view import JourneyMapScreen, open_journey_map
+
+    await register(s, ALESSANDRO)
+    await s.on_step("1B")
+    await s.press("continua")
+    await s.on_step("2B")
+    await s.fill("codice-fiscale", ALESSANDRO_CF)
+    await s.press("continua")
+    await s.on_step("3B")
+    open_journey_map(s.app)  # as the command palette's "Mappa del percorso" does
+    await s.on_screen(JourneyMapScreen)
+
+
 # -- the index ---------------------------------------------------------------------------
 
 SCENES = {
@@ -654,6 +674,7 @@ SCENES = {
         Scene("errore-generico"),
         Scene("recupero"),
         Scene("operatore", operator_request),
+        Scene(MAP_SCENE),
     )
 }
 
@@ -816,6 +837,11 @@ def shots() -> list[Shot]:
         replace(shot, slug=f"{shot.slug}-80x24", screen=f"{shot.screen} (80×24)", scene=NARROW_SCENE)
         for shot in table if shot.scene == "registrazione"
     ]
+    # Last, so that adding it numbered no other picture anew: the map of the journey for trainers.
+    table.append(Shot("3B", "mappa-del-percorso", "Mappa del percorso (il cliente è in 3B)", beyond(
+        "la mappa di tutti i passi e di dove porta ogni esito, con il passo del cliente evidenziato: dalla "
+        "palette dei comandi o dalla scheda Formatore (vedi mappa.md)."), MAP_SCENE, journey_map_view,
+        label="mappa (3B)"))
     return table
 
 
@@ -1038,7 +1064,11 @@ def index(entries: list[tuple[Shot, str]]) -> str:
         f"Ogni passo della guida «{GUIDE}» (1A–11A, 1B–7B) com'è nella console, più gli esiti della",
         "registrazione, il recupero della password e l'area operatore. Terminale 120×40, personas demo,",
         "data simulata 02/03/2026 10:00. In fondo, il percorso di registrazione sul terminale classico",
-        "80×24, dove i messaggi si riducono a una riga con l'ultimo codice (F2 li apre).",
+        "80×24, dove i messaggi si riducono a una riga con l'ultimo codice (F2 li apre); per ultima, la mappa",
+        "del percorso com'è nella console.",
+        "",
+        f"**[La mappa del percorso]({MAP_PAGE})**: tutti i passi e dove porta ogni esito, disegnati (Mermaid)",
+        "e in forma di testo.",
         "",
         "File generati da `areaclienti-tui screenshots screens`: non modificarli a mano. Quando una",
         "schermata cambia, rigenerali e fanne il commit insieme al codice (`tests/test_gallery.py` lo controlla).",
@@ -1057,10 +1087,51 @@ def index(entries: list[tuple[Shot, str]]) -> str:
     return "\n".join(lines)
 
 
-def write_gallery(folder: Path | str, *, jobs: int | None = None) -> list[Path]:
-    """Write every SVG and the README.md into `folder`; remove the SVGs it did not write.
+def map_page(entries: list[tuple[Shot, str]]) -> str:
+    """mappa.md: the journey map as a Mermaid diagram (GitHub draws it) and as text."""
+    from areaclienti_tui import journey_map
 
-    Returns the files of the gallery (the SVGs in index order, then README.md).
+    view = next((shot.filename(number) for number, (shot, _svg) in enumerate(entries, start=1)
+                 if shot.scene == MAP_SCENE), None)
+    lines = [
+        "# Mappa del percorso",
+        "",
+        f"Ogni passo della console (i passi della guida «{GUIDE}», 1A–11A e 1B–7B, più gli esiti della",
+        "registrazione, il recupero della password, le operazioni del cliente e l'area operatore) e dove porta",
+        "ogni esito. Una freccia continua apre la schermata seguente (Esc torna indietro); una freccia",
+        "tratteggiata ricomincia da 1A con un percorso pulito (lo stesso cliente prosegue) oppure chiude la",
+        "schermata e mostra quella sotto.",
+        "",
+        "Nella console la mappa si apre dalla palette dei comandi (Ctrl+P, «Mappa del percorso») o dalla scheda",
+        "Formatore dell'area operatore, con il passo del cliente evidenziato"
+        + (f" ([immagine]({view}))." if view else "."),
+        "Da terminale: `areaclienti-tui mappa --formato testo|mermaid|dot`.",
+        "",
+        "File generato da `areaclienti-tui screenshots screens` a partire da `areaclienti_tui/journey_map.py`:",
+        "non modificarlo a mano.",
+        "",
+        "## Il disegno",
+        "",
+        "```mermaid",
+        journey_map.render("mermaid").rstrip("\n"),
+        "```",
+        "",
+        "## In forma di testo",
+        "",
+        "Ogni passo (tra parentesi quadre il codice che mostra, quando è diverso), poi i suoi esiti.",
+        "",
+        "```text",
+        journey_map.render("testo").rstrip("\n"),
+        "```",
+    ]
+    return "\n".join(lines)
+
+
+def write_gallery(folder: Path | str, *, jobs: int | None = None) -> list[Path]:
+    """Write every SVG, the README.md and mappa.md into `folder`; remove the SVGs it did not write.
+
+    Returns the pictures (the SVGs in index order) and then the index README.md;
+    the map page (MAP_PAGE) is written beside them.
     """
     folder = Path(folder)
     entries = capture(default_jobs() if jobs is None else jobs)
@@ -1072,6 +1143,7 @@ def write_gallery(folder: Path | str, *, jobs: int | None = None) -> list[Path]:
         written.append(path)
     readme = folder / INDEX
     _write_if_changed(readme, index(entries) + "\n")
+    _write_if_changed(folder / MAP_PAGE, map_page(entries) + "\n")
     keep = {path.name for path in written}
     for stale in folder.glob("*.svg"):
         if stale.name not in keep:

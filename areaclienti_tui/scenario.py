@@ -46,6 +46,7 @@ import phonenumbers
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from areaclienti_tui.clock import FakeClock
+from areaclienti_tui.scenario_coverage import Recording, ScreenRecorder
 from areaclienti_tui.settings import Settings
 
 log = logging.getLogger(__name__)
@@ -515,6 +516,8 @@ class FileResult:
     steps: list[StepResult] = field(default_factory=list)
     failure: str = ""
     seconds: float = 0.0
+    recording: Recording | None = None  # the map steps shown and the transitions crossed
+    lines: list[str] = field(default_factory=list)  # what the runner printed for this file
 
     @property
     def passed(self) -> bool:
@@ -893,8 +896,11 @@ async def play(
     report: Callable[[StepResult], None] | None = None,
     verbose: bool = False,
     out: Callable[[str], None] | None = None,
+    recorder: ScreenRecorder | None = None,
 ) -> list[StepResult]:
-    """Run a scenario on a fresh database; every step's result, in order (after a failure, skipped)."""
+    """Run a scenario on a fresh database; every step's result, in order (after a failure, skipped).
+
+    With a `recorder`, the map steps the console shows are recorded as the steps play."""
     from areaclienti_tui.app import AreaClientiApp
     from areaclienti_tui.services import importer
     from areaclienti_tui.services.setup import open_context
@@ -932,11 +938,15 @@ async def play(
 
                 app.report_unexpected = report_unexpected  # type: ignore[method-assign]
                 await player.wait_for(lambda: app.current_step is not None)
+                if recorder is not None:
+                    recorder.attach(app)
                 failed = False
                 for step in scenario.steps:
                     if failed:
                         record(StepResult(step, "saltato"))
                         continue
+                    if recorder is not None:
+                        recorder.doing(step.verb, step.value)
                     started = time.monotonic()
                     seen_faults = len(player.unexpected)
                     try:
@@ -965,6 +975,8 @@ async def play(
                     record(result)
                     if failed and verbose and out is not None:
                         _show_screen(app, out)
+                if recorder is not None:
+                    recorder.finish()
         finally:
             ctx.db.dispose()
     return results
@@ -991,8 +1003,21 @@ def run_file(
     verbose: bool = False,
     timeout: float = DEFAULT_TIMEOUT,
 ) -> FileResult:
-    """Load and run one scenario file, printing its header and one line per step."""
-    out = out or stdout_lines()
+    """Load and run one scenario file, printing its header and one line per step;
+    its result keeps those lines and what the file crossed on the journey map."""
+    printed: list[str] = []
+    emit = out or stdout_lines()
+
+    def keep(line: str) -> None:
+        printed.append(line)
+        emit(line)
+
+    result = _run_file(path, keep, verbose=verbose, timeout=timeout)
+    result.lines = printed
+    return result
+
+
+def _run_file(path: Path, out: Callable[[str], None], *, verbose: bool, timeout: float) -> FileResult:
     started = time.monotonic()
     try:
         scenario = load(path)
@@ -1007,8 +1032,11 @@ def run_file(
     def report(result: StepResult) -> None:
         out(result.line(verbose=verbose))
 
+    recorder = ScreenRecorder()
     try:
-        steps = asyncio.run(play(scenario, timeout=timeout, report=report, verbose=verbose, out=out))
+        steps = asyncio.run(
+            play(scenario, timeout=timeout, report=report, verbose=verbose, out=out, recorder=recorder)
+        )
     except ScenarioError as error:
         out(f"  ✘ file non valido: {error.message}")
         return FileResult(path, "non valido", failure=error.message, seconds=time.monotonic() - started)
@@ -1018,7 +1046,7 @@ def run_file(
         out(f"  ✘ {message}")
         return FileResult(path, "fallito", failure=message, seconds=time.monotonic() - started)
     seconds = time.monotonic() - started
-    result = FileResult(path, "superato", steps, seconds=seconds)
+    result = FileResult(path, "superato", steps, seconds=seconds, recording=recorder.recording)
     failed = result.failed_step
     if failed is not None:
         result.status = "fallito"
@@ -1029,10 +1057,11 @@ def run_file(
     return result
 
 
-def stdout_lines() -> Callable[[str], None]:
-    """Print lines to the standard output as it is now: while an app runs, Textual
-    swaps ``sys.stdout`` for its own capture, which must not swallow the report."""
-    stream = sys.stdout
+def stdout_lines(stream: Any = None) -> Callable[[str], None]:  # noqa: ANN401
+    """Print lines to the standard output as it is now (or to `stream`, e.g. sys.stderr when
+    stdout carries JSON): while an app runs, Textual swaps ``sys.stdout`` and ``sys.stderr``
+    for its own captures, which must not swallow the report."""
+    stream = sys.stdout if stream is None else stream
 
     def out(line: str) -> None:
         stream.write(line + "\n")

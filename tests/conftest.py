@@ -99,3 +99,11 @@ def customers_csv(ctx: Context, tmp_path: Path) -> Callable[..., importer.Import
         return importer.import_file(ctx, path)
 
     return write_and_import
+
+
+@pytest.fixture(scope="session")
+def scenario_runs(tmp_path_factory: pytest.TempPathFactory):  # noqa: ANN201
+    """``scenario_runs(path)``: the run of a scenario file, done once per session (tests/scenario_runs.py)."""
+    from tests.scenario_runs import ScenarioRuns, shared_folder
+
+    return ScenarioRuns(shared_folder(tmp_path_factory.getbasetemp()))

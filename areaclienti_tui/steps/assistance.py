@@ -24,8 +24,7 @@ from areaclienti_tui.services import assistance, documents
 from areaclienti_tui.services.assistance import AssistanceForm, AssistanceInvalid
 from areaclienti_tui.services.documents import DocumentInfo, UploadArea
 from areaclienti_tui.services.privacy import load_notice
-from areaclienti_tui.steps.base import StepScreen, actions, form_error, panel
-from areaclienti_tui.steps.registration import SEX_OPTIONS
+from areaclienti_tui.steps.base import SEX_OPTIONS, StepScreen, actions, form_error, panel
 from areaclienti_tui.widgets.field import Field, error_id
 from areaclienti_tui.widgets.literal import Plain, TextInput, template
 from areaclienti_tui.widgets.modals import DocumentModal
@@ -547,7 +546,7 @@ class AssistanceFormScreen(StepScreen):
         email = form.email.strip()
         if email:
             self.app.journey.contacts.add(email)  # the confirmation email belongs to this journey
-        self.app.go(AssistanceSentScreen(request_id, origin=self.origin, email=email))
+        self.app.advance(self, "inviata", request_id=request_id, origin=self.origin, email=email)
 
 
 class AssistanceSentScreen(StepScreen):
@@ -585,7 +584,7 @@ class AssistanceSentScreen(StepScreen):
 
     @on(Button.Pressed, "#inizio")
     def home(self) -> None:
-        self.app.restart()
+        self.app.advance(self, "inizio")
 
     def action_back(self) -> None:
         """The request is sent: going back to the form would only send it again, and Esc

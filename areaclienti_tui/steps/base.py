@@ -1,5 +1,10 @@
 """The frame every journey step shares: header with the step code, the step's
 form beside the outbox pane, the footer; form memory, field errors, busy state.
+
+A step never chooses the screen that follows it: it announces an outcome with
+``self.app.advance(self, "continua", **payload)`` and the journey map
+(`areaclienti_tui.journey_map`) says where that leads. Steps never import the app
+either: `ConsoleApp` says what they use of it.
 """
 
 from __future__ import annotations
@@ -7,7 +12,7 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from textual import events, on
 from textual.app import ComposeResult
@@ -30,9 +35,80 @@ from areaclienti_tui.widgets.literal import Plain
 from areaclienti_tui.widgets.outbox_pane import OutboxPane
 
 if TYPE_CHECKING:
-    from areaclienti_tui.app import AreaClientiApp
+    from datetime import date
+
+    from textual.worker import Worker as _Worker
+
+    from areaclienti_tui.clock import Clock
+    from areaclienti_tui.journey import Journey
+    from areaclienti_tui.journey_map import Transition
+    from areaclienti_tui.services.auth import CustomerLogin
+    from areaclienti_tui.services.context import Context
+    from areaclienti_tui.settings import Settings
 
 log = logging.getLogger(__name__)
+
+SEX_OPTIONS = [("Maschio", "M"), ("Femmina", "F")]  # 3A, the assistance form, the operator's tools
+
+
+class ConsoleApp(Protocol):
+    """What the steps use of the console (AreaClientiApp provides it): steps never import the app."""
+
+    ctx: Context
+    journey: Journey
+    pec_domains: frozenset[str]
+    device: str
+    operator: str | None  # the signed-in operator (operator area)
+    show_outbox: bool
+    crossed: list[Transition]  # every journey-map transition taken, in order
+
+    @property
+    def settings(self) -> Settings: ...
+
+    @property
+    def clock(self) -> Clock: ...
+
+    def today(self) -> date: ...
+
+    # -- moving on: the journey map says where an outcome leads
+    def advance(self, source: Screen | str, outcome: str, /, **payload: Any) -> Transition: ...
+
+    def go_back(self) -> None: ...
+
+    def restart(self, then: Screen | None = None) -> None: ...
+
+    def start_registration(self) -> None: ...
+
+    def finish_login(self, login: CustomerLogin, *, method: str = "password", trust: bool = False,
+                     source: Screen | str = "8A") -> None: ...
+
+    def back_to_products(self, source: Screen | str, outcome: str) -> None: ...
+
+    def logout(self, source: Screen | str = "8A-prodotti") -> None: ...
+
+    def report_unexpected(self, error: BaseException | None) -> None: ...
+
+    # -- Textual's App, as the steps use it
+    @property
+    def screen(self) -> Screen: ...
+
+    @property
+    def screen_stack(self) -> list[Screen]: ...
+
+    def push_screen(self, screen: Screen, callback: Callable[[Any], Any] | None = None) -> Any: ...
+
+    def pop_screen(self) -> Any: ...
+
+    def switch_screen(self, screen: Screen) -> Any: ...
+
+    def notify(self, message: str, *, title: str = "", severity: Any = "information",
+               timeout: float | None = None, markup: bool = False) -> None: ...
+
+    def run_worker(self, work: Any, *args: Any, **kwargs: Any) -> _Worker[Any]: ...
+
+    def call_from_thread(self, callback: Callable[..., Any], *args: Any, **kwargs: Any) -> Any: ...
+
+    def exit(self, *args: Any, **kwargs: Any) -> None: ...
 
 
 def expected_errors() -> tuple[type[Exception], ...]:
@@ -74,7 +150,7 @@ class StepScreen(Screen):
         self._step_jobs: dict[Worker, tuple[Callable[[Any], None], Callable[[Exception], None] | None]] = {}
 
     @property
-    def app(self) -> AreaClientiApp:  # type: ignore[override]
+    def app(self) -> ConsoleApp:  # type: ignore[override]
         return super().app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:

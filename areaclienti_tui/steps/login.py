@@ -10,17 +10,26 @@ from areaclienti_tui.rules.username import display_contact
 from areaclienti_tui.services import auth, customers, security
 from areaclienti_tui.services.auth import CustomerLogin, LoginError
 from areaclienti_tui.steps.base import StepScreen, actions, panel
-from areaclienti_tui.steps.security import (
-    BiometricModal,
-    NewUsernameScreen,
-    RecoveryScreen,
-    begin_session,
-    request_security_code,
-)
+from areaclienti_tui.steps.codes import request_security_code
 from areaclienti_tui.widgets.field import Field
 from areaclienti_tui.widgets.literal import Plain, PlainTable, TextInput, template
+from areaclienti_tui.widgets.modals import BiometricModal, ConfirmModal
 
 STATES = {"attiva": "Attiva", "scaduta": "Scaduta", "annullata": "Annullata", "sospesa": "Sospesa"}
+
+
+def begin_session(screen: StepScreen, login: CustomerLogin, *, method: str = "password") -> None:
+    """After the password (or the simulated fingerprint): 9A if the policy wants it, then in."""
+    app = screen.app
+    ctx, device = app.ctx, app.device
+
+    def decided(needed: bool) -> None:
+        if not needed:
+            app.finish_login(login, method=method, source=screen)
+            return
+        request_security_code(screen, login, "accesso", "entrato", method=method)
+
+    screen.run_busy(lambda: security.login_needs_code(ctx, login, device), decided, label="Accesso in corso…")
 
 
 class LoginScreen(StepScreen):
@@ -87,7 +96,7 @@ class LoginScreen(StepScreen):
 
     @on(Button.Pressed, "#password-dimenticata")
     def forgot(self) -> None:
-        self.app.go(RecoveryScreen(self.value_of("username")))
+        self.app.advance(self, "password-dimenticata", username=self.value_of("username"))
 
     @on(Button.Pressed, "#accesso-biometrico")
     def biometric(self) -> None:
@@ -179,17 +188,14 @@ class ProductsScreen(StepScreen):
 
     @on(Button.Pressed, "#cambia-password")
     def change_password(self) -> None:
-        from areaclienti_tui.steps.security import NewPasswordScreen
-
         login = self.login
         names = (login.nome, login.cognome, login.username)
-        request_security_code(self, login, "operazione",
-                              lambda: self.app.go(NewPasswordScreen(login.account_id, names)))
+        request_security_code(self, login, "operazione", "cambio-password", account_id=login.account_id, names=names)
 
     @on(Button.Pressed, "#cambia-username")
     def change_username(self) -> None:
         login = self.login
-        request_security_code(self, login, "operazione", lambda: self.app.go(NewUsernameScreen(login)))
+        request_security_code(self, login, "operazione", "cambio-username", login=login)
 
     @on(Button.Pressed, "#biometrico")
     def toggle_biometric(self) -> None:
@@ -208,8 +214,6 @@ class ProductsScreen(StepScreen):
 
     def action_back(self) -> None:
         """Esc would end the session: ask first (Annulla has the focus)."""
-        from areaclienti_tui.widgets.modals import ConfirmModal
-
         if self.busy:
             return
 
@@ -225,4 +229,4 @@ class ProductsScreen(StepScreen):
 
     @on(Button.Pressed, "#esci")
     def logout(self) -> None:
-        self.app.logout()
+        self.app.logout(self)

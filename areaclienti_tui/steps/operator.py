@@ -56,14 +56,13 @@ from areaclienti_tui.services.assistance import AssistanceError
 from areaclienti_tui.services.auth import LoginError
 from areaclienti_tui.services.documents import DEFAULT_MAX_PIXELS, KIND_WORDS, human_size, preview_image
 from areaclienti_tui.services.registry import RegistryError
-from areaclienti_tui.steps.base import StepScreen, actions, form_error, panel
+from areaclienti_tui.steps.base import ConsoleApp, StepScreen, actions, form_error, panel
 from areaclienti_tui.widgets.field import Field
 from areaclienti_tui.widgets.literal import PlainTable, TextInput, cell, literal, template
 from areaclienti_tui.widgets.modals import ConfirmModal
 from areaclienti_tui.widgets.outbox_pane import OutboxPane
 
 if TYPE_CHECKING:
-    from areaclienti_tui.app import AreaClientiApp
     from areaclienti_tui.services.context import Context
 
 log = logging.getLogger(__name__)
@@ -295,7 +294,7 @@ def record_kiosk_exit(ctx: Context, username: str) -> None:
         audit.record(ctx, session, "chiosco_chiuso", actor=username, subject=username)
 
 
-def sign_out_operator(app: AreaClientiApp, *, reason: str | None = None) -> str | None:
+def sign_out_operator(app: ConsoleApp, *, reason: str | None = None) -> str | None:
     """Forget the signed-in operator (audited); returns who it was."""
     username = app.operator
     if username is not None:
@@ -306,7 +305,7 @@ def sign_out_operator(app: AreaClientiApp, *, reason: str | None = None) -> str 
     return username
 
 
-def leave_operator_area(app: AreaClientiApp) -> None:
+def leave_operator_area(app: ConsoleApp) -> None:
     """Close the operator screens (and any window over them) back to the customer journey.
 
     At a kiosk the operator is signed out too: the next customer must not find the area open.
@@ -432,7 +431,7 @@ class OperatorLoginScreen(OperatorScreen):
         self._clear_password()
         self.app.operator = username
         tab, action = self.then or (None, None)
-        self.app.switch_screen(OperatorHomeScreen(initial=tab, action=action))
+        self.app.advance(self, "entrato", initial=tab, action=action)  # the home takes the login's place
 
     def action_back(self) -> None:
         if not self.busy:
@@ -460,7 +459,7 @@ class OperatorTab(Vertical):
     LIVE: ClassVar[bool] = False
 
     @property
-    def app(self) -> AreaClientiApp:  # type: ignore[override]
+    def app(self) -> ConsoleApp:  # type: ignore[override]
         return super().app  # type: ignore[return-value]
 
     @property
@@ -600,7 +599,7 @@ class AssistanceQueue(OperatorTab):
         if previous is not None and previous in table.rows:
             table.move_cursor(row=table.get_row_index(previous), animate=False)
         count = len(requests)
-        which = "aperte" if status == "aperta" else "in tutto"
+        which = ("aperta" if count == 1 else "aperte") if status == "aperta" else "in tutto"
         self.query_one("#richieste-conteggio", Static).update(
             f"{count} richiest{'a' if count == 1 else 'e'} {which}"
         )
@@ -1183,6 +1182,7 @@ class TrainerTab(OperatorTab):
     DEFAULT_CSS = """
     TrainerTab #ripristino-esito { margin-top: 1; }
     TrainerTab #note-formatore { margin-top: 1; }
+    TrainerTab #mappa-spiegazione { margin-top: 1; }
     """
 
     def compose(self) -> ComposeResult:
@@ -1192,6 +1192,11 @@ class TrainerTab(OperatorTab):
         )
         yield actions(Button("Ripristina dati demo", id="ripristina-demo", variant="error"))
         yield Static("", id="ripristino-esito")
+        yield Static(
+            "[b]Mappa del percorso[/b]\nTutti i passi della console e dove porta ogni esito, con il passo "
+            "del cliente evidenziato (anche dalla palette dei comandi).", id="mappa-spiegazione"
+        )
+        yield actions(Button("Mappa del percorso", id="mappa-percorso"))
         yield Markdown(TRAINER_NOTES, id="note-formatore")
 
     def activate(self, action: str | None = None, payload: Any = None) -> None:
@@ -1206,6 +1211,13 @@ class TrainerTab(OperatorTab):
         if event is not None:
             event.stop()
         self.app.push_screen(ConfirmModal(RESET_QUESTION, confirm_label="Ripristina"), self._answered)
+
+    @on(Button.Pressed, "#mappa-percorso")
+    def show_journey_map(self, event: Button.Pressed) -> None:
+        event.stop()
+        from areaclienti_tui.widgets.journey_map_view import open_journey_map
+
+        open_journey_map(self.app, self.screen)
 
     def _answered(self, confirmed: bool | None) -> None:
         if not confirmed:
@@ -1225,7 +1237,7 @@ class TrainerTab(OperatorTab):
         finish_demo_reset(self.app, outcome)
 
 
-def finish_demo_reset(app: AreaClientiApp, outcome: ResetOutcome) -> None:
+def finish_demo_reset(app: ConsoleApp, outcome: ResetOutcome) -> None:
     """After a reset: the journey restarts at 1A, every outbox pane reloads, the home shows the result."""
     text = f"Dati demo ripristinati: {outcome.summary}."
     app.restart()
@@ -1233,7 +1245,7 @@ def finish_demo_reset(app: AreaClientiApp, outcome: ResetOutcome) -> None:
         for pane in screen.query(OutboxPane):
             pane.reload()
     if outcome.operator_kept and app.operator is not None:
-        app.push_screen(OperatorHomeScreen(initial="formatore", payload=text))
+        app.advance("1A", "operatore-attivo", initial="formatore", payload=text)
     else:
         sign_out_operator(app, reason="ripristino")
         text += " Il tuo utente operatore non esiste più: accedi con l'operatore demo."
@@ -1323,12 +1335,13 @@ class OperatorHomeScreen(OperatorScreen):
 
     @on(AssistanceQueue.Chosen)
     def _open_request(self, message: AssistanceQueue.Chosen) -> None:
-        self.app.push_screen(RequestDetailScreen(message.request_id))
+        self.app.advance(self, "richiesta", request_id=message.request_id)
 
     @on(Button.Pressed, "#operatore-esci")
     def sign_out(self) -> None:
         sign_out_operator(self.app)
-        self.leave_area()
+        self.app.advance(self, "esci")  # the home closes: the customer's step shows again
+        self.leave_area()  # anything of the area still open (nothing, as a rule)
         self.app.notify("Sei uscito dall'area operatore.", title="Area operatore")
 
     def action_back(self) -> None:
@@ -1661,7 +1674,7 @@ class RequestDetailScreen(OperatorScreen):
             "che riceverà un'email di conferma.",
             title="Richiesta approvata",
         )
-        self.app.pop_screen()
+        self.app.advance(self, "decisa")
 
     @on(Button.Pressed, "#respingi")
     def ask_reason(self) -> None:
@@ -1699,7 +1712,7 @@ class RequestDetailScreen(OperatorScreen):
             f"Richiesta n. {self.request_id} respinta: il cliente riceverà un'email con il motivo.",
             title="Richiesta respinta",
         )
-        self.app.pop_screen()
+        self.app.advance(self, "decisa")
 
     def _refused(self, error: AssistanceError) -> None:
         """The message goes beside the codice fiscale when that is what is missing or wrong."""
@@ -1749,7 +1762,7 @@ OPERATOR_COMMANDS: tuple[OperatorCommand, ...] = (
 )
 
 
-def run_operator_command(app: AreaClientiApp, command: OperatorCommand) -> None:
+def run_operator_command(app: ConsoleApp, command: OperatorCommand) -> None:
     """Carry out a palette command; without a signed-in operator, the operator login comes first."""
     if app.settings.kiosk:
         return  # no way into the operator area from a kiosk's customer side
@@ -1770,14 +1783,14 @@ def run_operator_command(app: AreaClientiApp, command: OperatorCommand) -> None:
             app.screen.then = then
             app.screen.query_one("#operatore-username").focus()
         else:
-            app.push_screen(OperatorLoginScreen(then=then))
+            app.advance("1A", "operatore", then=then)  # F9's way in: the operator login
         return
     if command.kind == "login":
         app.notify(f"Hai già effettuato l'accesso come {app.operator}.", title="Area operatore")
     home = next((s for s in reversed(app.screen_stack) if isinstance(s, OperatorHomeScreen)), None)
     if home is None:
-        app.push_screen(OperatorHomeScreen(initial=command.tab or OperatorHomeScreen.TABS[0][0],
-                                           action=command.action))
+        app.advance("1A", "operatore-attivo", initial=command.tab or OperatorHomeScreen.TABS[0][0],
+                    action=command.action)
         return
     while app.screen is not home:
         app.pop_screen()
@@ -1944,7 +1957,7 @@ class KioskUnlockModal(ModalScreen[tuple[str, str] | None]):
             self.dismiss(None)
 
 
-def kiosk_unlocked(app: AreaClientiApp, choice: tuple[str, str] | None) -> None:
+def kiosk_unlocked(app: ConsoleApp, choice: tuple[str, str] | None) -> None:
     """What the operator chose in the KioskUnlockModal."""
     if choice is None:
         return
@@ -1960,6 +1973,6 @@ def kiosk_unlocked(app: AreaClientiApp, choice: tuple[str, str] | None) -> None:
         app.run_worker(close, thread=True, group="chiosco-uscita", exit_on_error=False)
     elif what == "operator":
         app.operator = username
-        app.push_screen(OperatorHomeScreen())
+        app.advance("1A", "operatore-attivo")
     else:
         app.run_worker(lambda: record_operator_logout(ctx, username, motivo="chiosco"), thread=True, group="audit")

@@ -32,9 +32,8 @@ from areaclienti_tui.rules.masking import mask_contact
 from areaclienti_tui.rules.personal import format_date, read_date
 from areaclienti_tui.services import diagnosis
 from areaclienti_tui.services.diagnosis import Candidate, Diagnosis, Difference, Outcome, Typed
-from areaclienti_tui.steps.base import actions
+from areaclienti_tui.steps.base import SEX_OPTIONS, actions
 from areaclienti_tui.steps.operator import AssistanceQueue, OperatorTab, RequestTable, when
-from areaclienti_tui.steps.registration import SEX_OPTIONS
 from areaclienti_tui.widgets.date_input import DateInput
 from areaclienti_tui.widgets.field import Field
 from areaclienti_tui.widgets.literal import Plain, PlainTable, TextInput, shown, template

@@ -1,5 +1,6 @@
 """Path B of the guide: data not recognised (1B), codice fiscale (2B), contacts on
-file (3B), code (4B), none suits (5B), generic error (6B)."""
+file (3B), code (4B), none suits (5B), generic error (6B). Each screen announces its
+outcome (``app.advance``); the journey map says where it leads."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ from areaclienti_tui.services.codes import IssuedCode
 from areaclienti_tui.services.registration import PendingAccount, typed_details
 from areaclienti_tui.services.privacy import load_notice
 from areaclienti_tui.steps.base import StepScreen, actions, form_error, panel
-from areaclienti_tui.steps.verification import VerifyCodeScreen, channel_words
+from areaclienti_tui.steps.codes import RegistrationCodeScreen, channel_words
 from areaclienti_tui.widgets.field import Field
 from areaclienti_tui.widgets.literal import TextInput, option
 
@@ -47,13 +48,11 @@ class NotRecognisedScreen(StepScreen):
 
     @on(Button.Pressed, "#continua")
     def proceed(self) -> None:
-        self.app.go(CodiceFiscaleScreen())
+        self.app.advance(self, "continua")
 
     def action_back(self) -> None:
         """Back to 3A, where every field still holds what was typed."""
-        from areaclienti_tui.steps.registration import PersonalDataScreen
-
-        while len(self.app.screen_stack) > 2 and not isinstance(self.app.screen, PersonalDataScreen):
+        while len(self.app.screen_stack) > 2 and getattr(self.app.screen, "STEP", None) != "3A":
             self.app.pop_screen()
 
 
@@ -88,13 +87,11 @@ class GenericErrorScreen(StepScreen):
 
     @on(Button.Pressed, "#contatta-assistenza")
     def assistance(self) -> None:
-        from areaclienti_tui.steps.assistance import AssistanceFormScreen
-
-        self.app.go(AssistanceFormScreen(origin="7B"))
+        self.app.advance(self, "assistenza", origin="7B")
 
     @on(Button.Pressed, "#inizio")
     def home(self) -> None:
-        self.app.restart()
+        self.app.advance(self, "inizio")
 
     def action_back(self) -> None:
         """Back one step (2B still holds the codice fiscale typed); from a 6B right after 1A, to 1A."""
@@ -137,13 +134,11 @@ class CodiceFiscaleScreen(StepScreen):
 
     def _found(self, result: pathb.Lookup) -> None:
         if result.outcome == pathb.FOUND:
-            self.app.go(ChooseContactScreen(result))
+            self.app.advance(self, "trovato", found=result)
         elif result.outcome == pathb.ALREADY_REGISTERED:
-            from areaclienti_tui.steps.registration import AlreadyRegisteredScreen
-
-            self.app.go(AlreadyRegisteredScreen())
+            self.app.advance(self, "gia-registrato")
         else:
-            self.app.go(GenericErrorScreen())
+            self.app.advance(self, "non-trovato")
 
 
 class ChooseContactScreen(StepScreen):
@@ -220,7 +215,7 @@ class ChooseContactScreen(StepScreen):
                 return
             journey.pending, journey.code = pending, issued
             self.app.notify(f"Ti abbiamo inviato {channel_words(issued)} a {issued.masked}.", title="Codice inviato")
-            self.app.go(ContactCodeScreen())
+            self.app.advance(self, "scelto")
 
         def failed(error: Exception) -> None:
             self.show_error("recapiti", getattr(error, "message", str(error)))
@@ -229,10 +224,12 @@ class ChooseContactScreen(StepScreen):
 
     @on(Button.Pressed, "#nessun-recapito")
     def none_suits(self) -> None:
-        self.app.go(NoContactScreen())
+        self.app.advance(self, "nessuno")
 
 
-class ContactCodeScreen(VerifyCodeScreen):
+class ContactCodeScreen(RegistrationCodeScreen):
+    """4B: the registration code sent to the contact chosen in 3B (the same rules as 7A)."""
+
     STEP = "4B"
 
 
@@ -256,6 +253,4 @@ class NoContactScreen(StepScreen):
 
     @on(Button.Pressed, "#contatta-assistenza")
     def assistance(self) -> None:
-        from areaclienti_tui.steps.assistance import AssistanceFormScreen
-
-        self.app.go(AssistanceFormScreen(origin="7B"))
+        self.app.advance(self, "assistenza", origin="7B")

@@ -16,16 +16,13 @@ from areaclienti_tui.services import registration
 from areaclienti_tui.services.passwords import hash_password
 from areaclienti_tui.services.privacy import load_notice
 from areaclienti_tui.services.registration import PendingAccount, PersonalData
-from areaclienti_tui.steps.base import StepScreen, actions, panel
+from areaclienti_tui.steps.base import SEX_OPTIONS, StepScreen, actions, panel
 from areaclienti_tui.widgets.date_input import DateInput
 from areaclienti_tui.widgets.field import Field
 from areaclienti_tui.widgets.literal import TextInput
 from areaclienti_tui.widgets.modals import DocumentModal
 from areaclienti_tui.widgets.password_meter import PasswordMeter, password_fields
 from areaclienti_tui.widgets.quick_select import QuickSelect, quick_select
-
-SEX_OPTIONS = [("Maschio", "M"), ("Femmina", "F")]
-
 
 def sex_select(value: object) -> QuickSelect:
     """`#sesso`: Enter or the arrows open Maschio/Femmina; ``M`` or ``F`` typed on it chooses at once."""
@@ -82,7 +79,7 @@ class PersonalDataScreen(StepScreen):
             data_nascita=values["data-nascita"],  # type: ignore[arg-type]
             sesso=str(values["sesso"]),
         )
-        self.app.go(UsernameScreen())
+        self.app.advance(self, "continua")
 
 
 def _selected(select: Select) -> str | None:
@@ -122,7 +119,7 @@ class UsernameScreen(StepScreen):
                 self.show_error("username", registration.USERNAME_TAKEN)
                 return
             self.app.journey.username = username
-            self.app.go(PasswordScreen())
+            self.app.advance(self, "continua")
 
         self.run_busy(lambda: registration.username_taken(self.app.ctx, username), done, label="Verifica del recapito…")
 
@@ -227,18 +224,14 @@ class PasswordScreen(StepScreen):
         recognition, pending = result
         outcome = recognition.outcome
         if outcome == registration.RECOGNISED and pending is not None:
-            from areaclienti_tui.steps.verification import CodeSentScreen
-
             self.app.journey.pending = pending
-            self.app.go(CodeSentScreen())
+            self.app.advance(self, "riconosciuto")
         elif outcome == registration.ALREADY_REGISTERED:
-            self.app.go(AlreadyRegisteredScreen())
+            self.app.advance(self, "gia-registrato")
         elif outcome == registration.NO_POLICY:
-            self.app.go(NoPolicyScreen())
+            self.app.advance(self, "senza-polizza")
         else:
-            from areaclienti_tui.steps.pathb import NotRecognisedScreen
-
-            self.app.go(NotRecognisedScreen())
+            self.app.advance(self, "non-riconosciuto")
 
 
 class AlreadyRegisteredScreen(StepScreen):
@@ -259,9 +252,7 @@ class AlreadyRegisteredScreen(StepScreen):
 
     @on(Button.Pressed, "#accedi")
     def login(self) -> None:
-        from areaclienti_tui.steps.login import LoginScreen
-
-        self.app.restart(then=LoginScreen())
+        self.app.advance(self, "accedi")
 
 
 class NoPolicyScreen(StepScreen):
@@ -282,4 +273,4 @@ class NoPolicyScreen(StepScreen):
 
     @on(Button.Pressed, "#inizio")
     def home(self) -> None:
-        self.app.restart()
+        self.app.advance(self, "inizio")

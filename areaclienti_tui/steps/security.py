@@ -1,18 +1,18 @@
 """Step 9A (codice di sicurezza) and 10A (cellulare mancante), with what they
 protect: the login, change of password and of username, password recovery and
-the simulated biometric login."""
+the simulated biometric login.
+
+Each screen announces its outcome (``app.advance``); the journey map says where it leads.
+9A is asked for with `request_security_code(screen, login, purpose, outcome)` (steps/codes.py):
+`outcome` is what 9A announces once the code is right."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from typing import ClassVar
+from typing import Any, ClassVar
 
 from textual import on
 from textual.app import ComposeResult
-from textual.binding import Binding
-from textual.containers import Vertical
-from textual.screen import ModalScreen
-from textual.widgets import Button, Input, OptionList, Static
+from textual.widgets import Button, Input, Static
 
 from areaclienti_tui.rules.errors import RuleError
 from areaclienti_tui.rules.password import validate_password
@@ -22,9 +22,10 @@ from areaclienti_tui.services.auth import CustomerLogin
 from areaclienti_tui.services.codes import IssuedCode
 from areaclienti_tui.services.passwords import hash_password
 from areaclienti_tui.steps.base import StepScreen, actions, panel
-from areaclienti_tui.steps.verification import CodeEntryScreen
+from areaclienti_tui.steps.codes import CodeEntryScreen, request_security_code  # noqa: F401 - re-exported
 from areaclienti_tui.widgets.field import Field
-from areaclienti_tui.widgets.literal import TextInput, option
+from areaclienti_tui.widgets.literal import TextInput
+from areaclienti_tui.widgets.modals import BiometricModal  # noqa: F401 - re-exported: its old home
 from areaclienti_tui.widgets.password_meter import PasswordMeter, password_fields
 
 PURPOSE_TEXT = {
@@ -33,48 +34,19 @@ PURPOSE_TEXT = {
 }
 
 
-def request_security_code(screen: StepScreen, login: CustomerLogin, purpose: str, then: Callable[[], None]) -> None:
-    """Send a 9A code to the mobile on file and ask for it; 10A when there is no mobile."""
-    app = screen.app
-    ctx = app.ctx
-
-    def done(issued: IssuedCode) -> None:
-        app.journey.code = issued
-        app.go(SecurityCodeScreen(login, purpose, then))
-
-    def failed(error: Exception) -> None:
-        if isinstance(error, security.NoMobile):
-            app.go(MissingMobileScreen(login))
-        else:
-            app.notify(getattr(error, "message", str(error)), severity="warning")
-
-    screen.run_busy(lambda: security.send_security_code(ctx, login, purpose), done, failed,
-                    label="Invio del codice di sicurezza…")
-
-
-def begin_session(screen: StepScreen, login: CustomerLogin, *, method: str = "password") -> None:
-    """After the password (or the simulated fingerprint): 9A if the policy wants it, then in."""
-    app = screen.app
-    ctx, device = app.ctx, app.device
-
-    def decided(needed: bool) -> None:
-        if not needed:
-            app.finish_login(login, method=method)
-            return
-        request_security_code(screen, login, "accesso", lambda: app.finish_login(login, method=method, trust=True))
-
-    screen.run_busy(lambda: security.login_needs_code(ctx, login, device), decided, label="Accesso in corso…")
-
-
 class SecurityCodeScreen(CodeEntryScreen):
+    """9A: once the code is right it announces `outcome` (``entrato``: the login completes;
+    ``cambio-password``, ``cambio-username``: the operation's screen, built with `onward`)."""
+
     STEP = "9A"
     HEADING = "Codice di sicurezza"
 
-    def __init__(self, login: CustomerLogin, purpose: str, then: Callable[[], None]) -> None:
+    def __init__(self, login: CustomerLogin, purpose: str, outcome: str, onward: dict[str, Any] | None = None) -> None:
         super().__init__()
         self.login = login
         self.purpose = purpose
-        self.then = then
+        self.outcome = outcome
+        self.onward = dict(onward or {})
 
     def compose_step(self) -> ComposeResult:
         yield Static(
@@ -97,7 +69,10 @@ class SecurityCodeScreen(CodeEntryScreen):
 
     def confirmed(self, result: object) -> None:
         self.app.journey.code = None
-        self.then()
+        if self.outcome == "entrato":  # the login completes: recorded, this console trusted
+            self.app.finish_login(self.login, trust=True, source=self, **self.onward)
+        else:
+            self.app.advance(self, self.outcome, **self.onward)
 
 
 class MissingMobileScreen(StepScreen):
@@ -125,9 +100,7 @@ class MissingMobileScreen(StepScreen):
 
     @on(Button.Pressed, "#richiedi-assistenza")
     def assistance(self) -> None:
-        from areaclienti_tui.steps.assistance import AssistanceFormScreen
-
-        self.app.go(AssistanceFormScreen(origin="11A", customer_id=self.login.customer_id))
+        self.app.advance(self, "assistenza", origin="11A", customer_id=self.login.customer_id)
 
 
 class NewPasswordScreen(StepScreen):
@@ -181,11 +154,9 @@ class NewPasswordScreen(StepScreen):
     def _saved(self, _result: object) -> None:
         self.app.notify("La password è stata cambiata.", title="Fatto")
         if self.recovery:
-            from areaclienti_tui.steps.login import LoginScreen
-
-            self.app.restart(then=LoginScreen(username=self.names[2]))
+            self.app.advance(self, "salvata", username=self.names[2])
         else:
-            self.app.back_to_products()
+            self.app.back_to_products(self, "salvata")
 
 
 class NewUsernameScreen(StepScreen):
@@ -223,7 +194,7 @@ class NewUsernameScreen(StepScreen):
 
         def done(issued: IssuedCode) -> None:
             self.app.journey.code = issued
-            self.app.go(NewUsernameCodeScreen(login, username))
+            self.app.advance(self, "continua", login=login, username=username)
 
         def failed(error: Exception) -> None:
             self.show_error("username", getattr(error, "message", str(error)))
@@ -257,7 +228,7 @@ class NewUsernameCodeScreen(CodeEntryScreen):
         self.app.journey.login = result
         self.app.journey.code = None
         self.app.notify(f"Il tuo nuovo nome utente è {self.username.display}.", title="Fatto")
-        self.app.back_to_products()
+        self.app.back_to_products(self, "confermato")
 
 
 class RecoveryScreen(StepScreen):
@@ -292,7 +263,7 @@ class RecoveryScreen(StepScreen):
 
         def done(recovery: security.Recovery) -> None:
             self.app.journey.code = recovery.issued
-            self.app.go(RecoveryCodeScreen(recovery, text))
+            self.app.advance(self, "continua", recovery=recovery, username_text=text)
 
         def failed(error: Exception) -> None:
             self.show_error("username", getattr(error, "message", str(error)))
@@ -328,50 +299,4 @@ class RecoveryCodeScreen(CodeEntryScreen):
     def confirmed(self, result: object) -> None:
         assert self.recovery.account_id is not None
         self.app.journey.code = None
-        self.app.go(NewPasswordScreen(self.recovery.account_id, result, recovery=True))  # type: ignore[arg-type]
-
-
-class BiometricModal(ModalScreen[int | None]):
-    """The simulated fingerprint: choose the enrolled account and confirm."""
-
-    BINDINGS = [Binding("escape", "cancel", "Annulla")]
-
-    DEFAULT_CSS = """
-    BiometricModal { align: center middle; }
-    BiometricModal > Vertical {
-        width: 70; height: auto; border: thick $accent; background: $surface; padding: 1 2;
-    }
-    BiometricModal OptionList { height: auto; max-height: 8; margin: 1 0; }
-    """
-
-    def __init__(self, enrolments: list[security.Enrolment]) -> None:
-        super().__init__()
-        self.enrolments = enrolments
-
-    def compose(self) -> ComposeResult:
-        with Vertical():
-            yield Static(
-                "[b]Riconoscimento biometrico (SIMULATO)[/b]\n\n"
-                "Questa console non ha un sensore: la conferma qui sotto simula l'impronta o il volto "
-                "riconosciuti dal dispositivo."
-            )
-            yield OptionList(*(option(e.masked, id=str(e.account_id)) for e in self.enrolments), id="account-biometrici")
-            yield actions(
-                Button("Simula riconoscimento", id="conferma-biometrico", variant="primary"),
-                Button("Annulla", id="annulla"),
-            )
-
-    def on_mount(self) -> None:
-        option_list = self.query_one(OptionList)
-        option_list.highlighted = 0
-        option_list.focus()
-
-    @on(OptionList.OptionSelected)
-    @on(Button.Pressed, "#conferma-biometrico")
-    def confirm(self) -> None:
-        index = self.query_one(OptionList).highlighted
-        self.dismiss(self.enrolments[index].account_id if index is not None else None)
-
-    @on(Button.Pressed, "#annulla")
-    def action_cancel(self) -> None:
-        self.dismiss(None)
+        self.app.advance(self, "confermato", account_id=self.recovery.account_id, names=result, recovery=True)

@@ -43,9 +43,7 @@ class WelcomeScreen(StepScreen):
 
     @on(Button.Pressed, "#accedi")
     def login(self) -> None:
-        from areaclienti_tui.steps.login import LoginScreen
-
-        self.app.go(LoginScreen())
+        self.app.advance(self, "accedi")
 
 
 class CustomerTypeScreen(StepScreen):
@@ -66,13 +64,11 @@ class CustomerTypeScreen(StepScreen):
 
     @on(Button.Pressed, "#persona")
     def person(self) -> None:
-        from areaclienti_tui.steps.registration import PersonalDataScreen
-
-        self.app.go(PersonalDataScreen())
+        self.app.advance(self, "persona")
 
     @on(Button.Pressed, "#azienda")
     def company(self) -> None:
-        self.app.go(CompanyScreen())
+        self.app.advance(self, "azienda")
 
 
 class CompanyScreen(StepScreen):
@@ -92,3 +88,8 @@ class CompanyScreen(StepScreen):
             )
         )
         yield actions(Button("Indietro", id="indietro", variant="primary"))
+
+    def action_back(self) -> None:
+        """Indietro (and Esc) closes the explanation: 2A shows again."""
+        if not self.busy:
+            self.app.advance(self, "indietro")

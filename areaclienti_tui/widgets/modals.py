@@ -2,15 +2,21 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from textual import on
 from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.content import Content
 from textual.screen import ModalScreen
-from textual.widgets import Button, Markdown, Static
+from textual.widgets import Button, Markdown, OptionList, Static
 
-from areaclienti_tui.widgets.literal import template
+from areaclienti_tui.widgets.actions import Actions
+from areaclienti_tui.widgets.literal import option, template
+
+if TYPE_CHECKING:
+    from areaclienti_tui.services import security
 
 
 class DocumentModal(ModalScreen[None]):
@@ -83,3 +89,50 @@ class ConfirmModal(ModalScreen[bool]):
     @on(Button.Pressed, "#annulla")
     def action_cancel(self) -> None:
         self.dismiss(False)
+
+
+class BiometricModal(ModalScreen[int | None]):
+    """The simulated fingerprint: choose the enrolled account and confirm."""
+
+    BINDINGS = [Binding("escape", "cancel", "Annulla")]
+
+    DEFAULT_CSS = """
+    BiometricModal { align: center middle; }
+    BiometricModal > Vertical {
+        width: 70; height: auto; border: thick $accent; background: $surface; padding: 1 2;
+    }
+    BiometricModal OptionList { height: auto; max-height: 8; margin: 1 0; }
+    """
+
+    def __init__(self, enrolments: list[security.Enrolment]) -> None:
+        super().__init__()
+        self.enrolments = enrolments
+
+    def compose(self) -> ComposeResult:
+        with Vertical():
+            yield Static(
+                "[b]Riconoscimento biometrico (SIMULATO)[/b]\n\n"
+                "Questa console non ha un sensore: la conferma qui sotto simula l'impronta o il volto "
+                "riconosciuti dal dispositivo."
+            )
+            yield OptionList(*(option(e.masked, id=str(e.account_id)) for e in self.enrolments), id="account-biometrici")
+            yield Actions(
+                Button("Simula riconoscimento", id="conferma-biometrico", variant="primary"),
+                Button("Annulla", id="annulla"),
+                classes="azioni",
+            )
+
+    def on_mount(self) -> None:
+        option_list = self.query_one(OptionList)
+        option_list.highlighted = 0
+        option_list.focus()
+
+    @on(OptionList.OptionSelected)
+    @on(Button.Pressed, "#conferma-biometrico")
+    def confirm(self) -> None:
+        index = self.query_one(OptionList).highlighted
+        self.dismiss(self.enrolments[index].account_id if index is not None else None)
+
+    @on(Button.Pressed, "#annulla")
+    def action_cancel(self) -> None:
+        self.dismiss(None)
