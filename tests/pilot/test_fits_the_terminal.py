@@ -29,8 +29,15 @@ async def _check_screen(stage: gallery.Stage, where: str, problems: list[str]) -
     for widget in list(screen.query(Button)) + list(screen.query(Input)):
         if widget.disabled or not _displayed(widget) or not widget.is_mounted:
             continue
-        widget.scroll_visible(animate=False, immediate=True)
-        await stage.pilot.pause()
+        # A screen may still scroll on its own just after its work (a result brought into
+        # view once drawn): bring the control into view again until it stays there.
+        for _ in range(3):
+            widget.scroll_visible(animate=False, immediate=True)
+            await stage.pilot.pause()
+            await stage.pilot.wait_for_scheduled_animations()
+            await stage.pilot.pause()
+            if widget.region and screen.region.contains_region(widget.region):
+                break
         name = f"{where}: {type(widget).__name__} #{widget.id or '?'}"
         region = widget.region
         if not region or not screen.region.contains_region(region):
