@@ -388,7 +388,21 @@ class DiagnosisTab(OperatorTab):
             room = self.room()
             for table in box.query(DifferenceTable):
                 table.fit(room)
-        self.call_after_refresh(self.query_one("#diagnosi-risultato").scroll_visible, animate=False)
+        self.call_after_refresh(self.show_result)
+
+    def show_result(self, tries: int = 20, height: int = 0) -> None:
+        """Bring the result into view once its layout has settled.
+
+        The candidates and their tables are laid out over a few refreshes: until the
+        result's height stays the same from one refresh to the next, scrolling would
+        aim at where it is growing from.
+        """
+        result = self.query_one("#diagnosi-risultato")
+        now = result.size.height
+        if (now and now == height) or not tries:
+            result.scroll_visible(animate=False, immediate=True)
+        else:
+            self.call_after_refresh(self.show_result, tries - 1, now)
 
     def job_failed(self, error: BaseException | None) -> None:
         if self.verifying:  # else it was the list that did not load: the next event reloads it
