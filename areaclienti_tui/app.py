@@ -113,6 +113,7 @@ class AreaClientiApp(KeysInOrder):
             log.warning("uploads folder %s: %s", ctx.settings.uploads_dir, error.message)
         self.raise_unexpected = False
         self.operator: str | None = None  # username of the signed-in operator (operator area)
+        self.start_when_ready: tuple[str, str] | None = None  # (persona, step) to start at, see start_at
         self._unsubscribe = ctx.bus.subscribe(self._on_service_event)
         # -- kiosk (SPEC §3, §4): no palette, no outbox on screen, idle journeys cleared
         self.idle_check_seconds = 1.0
@@ -151,6 +152,8 @@ class AreaClientiApp(KeysInOrder):
 
     def on_mount(self) -> None:
         self.push_screen(navigator.screen_class(journey_map.START)())
+        if self.start_when_ready is not None:
+            self.call_after_refresh(self.start_at, *self.start_when_ready)
         if self.settings.kiosk:
             self.set_interval(self.idle_check_seconds, self.check_kiosk_idle, name="chiosco-inattivita")
 
@@ -334,6 +337,40 @@ class AreaClientiApp(KeysInOrder):
             self.pop_screen()
         if then is not None:
             self.push_screen(then)
+
+    def start_at(self, persona: str, passo: str) -> bool:
+        """Restart the journey and take the demo persona to the step (start_at.py), through the
+        real screens; False, with a notice, when the persona or the step is unknown."""
+        from areaclienti_tui import start_at
+
+        try:
+            who = start_at.find(start_at.load_personas(), persona)
+            target = start_at.resolve_step(passo)
+        except start_at.StartError as error:
+            self.notify(error.message, title="Avvio non possibile", severity="error", markup=False)
+            return False
+        self.restart()
+        self.run_worker(self._drive_to(who, target), group="avvio", exclusive=True, exit_on_error=False)
+        return True
+
+    async def _drive_to(self, who: object, target: str) -> None:
+        from areaclienti_tui import start_at
+        from areaclienti_tui.driver import Driver, DriverError
+
+        assert isinstance(who, start_at.LessonPersona)
+        self.notify(f"{who.persona}: avvio al passo {target}…", title="Avvio", markup=False, timeout=3)
+        self.audit_start(who.persona, target)
+        try:
+            await start_at.drive(Driver(self), who, target)
+        except (start_at.StartError, DriverError) as error:
+            log.info("start at %s for %s stopped: %s", target, who.persona, error)
+            self.notify(str(error), title="Avvio non riuscito", severity="error", markup=False, timeout=10)
+
+    def audit_start(self, persona: str, target: str) -> None:
+        from areaclienti_tui import start_at
+
+        ctx, actor = self.ctx, self.operator or "formatore"
+        self.run_worker(lambda: start_at.record_start(ctx, persona, target, actor=actor), thread=True, group="audit")
 
     def start_registration(self) -> None:
         self.journey = Journey()

@@ -190,6 +190,17 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="modalità chiosco: solo il percorso del cliente; per uscire serve l'accesso di un operatore",
     )
+    parser.add_argument(
+        "--persona",
+        metavar='"NOME COGNOME"',
+        help="apre la console con questa persona demo già portata al passo di --passo "
+        "(dati digitati dalla console, codici inviati davvero; vedi data/personas.md)",
+    )
+    parser.add_argument(
+        "--passo",
+        metavar="PASSO",
+        help="il passo a cui portare la persona di --persona (es. 3B, 7A, 9A, 11A)",
+    )
     parser.add_argument("--version", action="version", version=f"{PROG} {version()}", help="mostra la versione ed esce")
     commands = parser.add_subparsers(dest="command", title="comandi", metavar="COMANDO")
 
@@ -499,7 +510,25 @@ def _open(settings: Settings, *, write: bool = False) -> Context:
 # --- commands ----------------------------------------------------------------
 
 
+def _start_of(args: argparse.Namespace) -> tuple[str, str] | None:
+    """--persona and --passo, checked before the console takes the terminal."""
+    persona, passo = getattr(args, "persona", None), getattr(args, "passo", None)
+    if persona is None and passo is None:
+        return None
+    if persona is None or passo is None:
+        raise CliError("--persona e --passo vanno usati insieme (es. --persona \"Alessandro Greco\" --passo 3B)",
+                       EXIT_INVALID)
+    from areaclienti_tui import start_at
+
+    try:
+        who = start_at.find(start_at.load_personas(), persona)
+        return who.persona, start_at.resolve_step(passo)
+    except start_at.StartError as error:
+        raise CliError(error.message, EXIT_INVALID) from None
+
+
 def _run_console(args: argparse.Namespace, settings: Settings, err: Console) -> int:
+    start = _start_of(args)
     # Migrate (and seed a new database) before the app takes the terminal, so a
     # database problem (foreign, read-only, locked) is told here, in plain text.
     _open(settings, write=True).db.dispose()
@@ -509,6 +538,8 @@ def _run_console(args: argparse.Namespace, settings: Settings, err: Console) -> 
         log.exception("console not available")
         raise CliError(f"la console non è disponibile in questa installazione ({error})") from None
     app = create_app(settings=settings)
+    if start is not None:
+        app.start_when_ready = start
     app.run()
     return int(getattr(app, "return_code", None) or 0)
 

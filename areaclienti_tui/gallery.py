@@ -47,6 +47,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from areaclienti_tui.driver import Driver, DriverError
+
 if TYPE_CHECKING:
     from textual.pilot import Pilot
 
@@ -65,13 +67,11 @@ INDEX = "README.md"
 MAP_PAGE = "mappa.md"  # the journey map (journey_map.py) as a Mermaid diagram and as text
 MAP_SCENE = "mappa"
 DB_NAME = "areaclienti.db"
-ROUNDS = 200  # settle rounds before giving up on workers that keep starting
-TIMEOUT = 60.0  # seconds a screen may take to come
 GUIDE = "Come registrarsi all'Area Clienti Generali.it"
 BEYOND = "*Oltre la guida:* "
 
 
-class GalleryError(Exception):
+class GalleryError(DriverError):
     """A shot could not be taken (the screen never came, or kept changing)."""
 
 
@@ -112,7 +112,7 @@ def slugify(text: str) -> str:
 # -- driving the console -------------------------------------------------------------
 
 
-class Stage:
+class Stage(Driver):
     """The running console, driven without mouse and without typing delays.
 
     Fields are filled by setting their value (the screen sees the same Changed
@@ -121,100 +121,14 @@ class Stage:
     """
 
     def __init__(self, pilot: Pilot, folder: Path) -> None:
-        self.pilot = pilot
-        self.app: AreaClientiApp = pilot.app  # type: ignore[assignment]
+        super().__init__(pilot.app, pilot, repaint=False)  # the pictures were made without a forced repaint
         self.folder = folder
-
-    @property
-    def ctx(self) -> Context:
-        return self.app.ctx
-
-    async def settle(self) -> None:
-        """Let workers finish and every widget of the screen handle what it was sent."""
-        from textual.worker import WorkerCancelled, WorkerFailed, WorkerState
-
-        for _ in range(ROUNDS):
-            try:
-                await self.app.workers.wait_for_complete()
-            except (WorkerCancelled, WorkerFailed):
-                pass
-            await self.pilot._wait_for_screen()
-            await asyncio.sleep(0)
-            if not any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in self.app.workers):
-                return
-
-    async def until(self, condition: Callable[[], Any], what: str) -> None:
-        loop = asyncio.get_running_loop()
-        deadline = loop.time() + TIMEOUT
-        while loop.time() < deadline:
-            if condition():
-                return
-            await self.settle()
-            await asyncio.sleep(0.01)
-        raise GalleryError(f"attesa di {what}: non arriva (passo {self.app.current_step}, schermata {self.app.screen!r})")
-
-    async def on_step(self, step: str) -> None:
-        await self.until(lambda: self.app.current_step == step and self.app.screen.is_mounted, f"passo {step}")
-        await self.settle()
-
-    async def on_screen(self, kind: type) -> None:
-        await self.until(lambda: isinstance(self.app.screen, kind) and self.app.screen.is_mounted, kind.__name__)
-        await self.settle()
-
-    def query(self, selector: str, kind: type | None = None) -> Any:
-        return self.app.screen.query_one(selector, kind) if kind else self.app.screen.query_one(selector)
-
-    async def press(self, button_id: str) -> None:
-        from textual.widgets import Button
-
-        button = self.query(f"#{button_id}", Button)
-        if button.disabled or not button.display:
-            raise GalleryError(f"il pulsante #{button_id} non si può premere")
-        button.post_message(Button.Pressed(button))
-        await self.settle()
-
-    async def fill(self, widget_id: str, text: str, *, focus: bool = True) -> None:
-        from textual.widgets import Input
-
-        control = self.query(f"#{widget_id}", Input)
-        if focus and self.app.focused is not control:
-            control.focus()
-            await self.settle()  # the focus first: on focus an Input selects what it holds
-        control.value = text
-        control.cursor_position = len(text)
-        await self.settle()
-
-    async def choose(self, widget_id: str, value: str) -> None:
-        from textual.widgets import Select
-
-        self.query(f"#{widget_id}", Select).value = value
-        await self.settle()
-
-    async def tick(self, widget_id: str, value: bool = True) -> None:
-        self.query(f"#{widget_id}").value = value  # a Checkbox or a RadioButton
-        await self.settle()
-
-    async def key(self, *keys: str) -> None:
-        await self.pilot.press(*keys)
-        await self.settle()
 
     async def show_top(self, selector: str) -> None:
         """Scroll the journey so that this widget is at the top."""
         widget = self.query(selector)
         self.query("#journey").scroll_to_widget(widget, animate=False, top=True)
         await self.settle()
-
-    def errors(self) -> dict[str, str]:
-        screen = self.app.screen
-        return screen.errors() if hasattr(screen, "errors") else {}
-
-    def code(self, to: str | None = None) -> str:
-        from areaclienti_tui.services import outbox
-
-        found = outbox.newest_code(self.ctx, to)
-        if not found:
-            raise GalleryError(f"nessun codice inviato a {to or 'nessuno'}")
-        return found
 
     async def picture(self) -> str:
         """The screen as SVG, once two pictures in a row are the same."""
@@ -684,7 +598,8 @@ OPERATOR_TABS = {
     "anagrafe": "ricerca dei clienti per nome, codice fiscale o recapito, con polizze, recapiti e stato dell'account.",
     "account": "gli account dei clienti: sblocco di un account bloccato dai tentativi errati.",
     "registro-audit": "il registro di audit: ogni evento di sicurezza, con chi l'ha compiuto.",
-    "personas": "le personas demo per i formatori: chi digitare per arrivare a ogni ramo del percorso.",
+    "personas": "le personas demo per i formatori: Avvia porta una persona a un passo del percorso (dati digitati "
+                "dalla console, codici inviati davvero); sotto, chi digitare per arrivare a ogni ramo.",
     "formatore": "gli strumenti del formatore: ripristino dei dati demo e percorsi registrati (scenari).",
     "verifica-dati": "perché un cliente non viene riconosciuto: l'esito del percorso e i clienti più vicini, "
                      "con le differenze e il suggerimento da leggere al cliente; gli ultimi esiti 1B e 6B.",
@@ -990,7 +905,7 @@ async def _run_scene(scene: Scene, scene_shots: list[Shot], template: Path, work
                     try:
                         await shot.reach(stage)
                         await stage.settle()
-                    except GalleryError as error:
+                    except DriverError as error:
                         raise GalleryError(f"{shot.step} {shot.slug}: {error}") from None
                     if app.current_step != shot.step:
                         raise GalleryError(f"{shot.step} {shot.slug}: la console è al passo {app.current_step}")

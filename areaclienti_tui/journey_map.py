@@ -4,8 +4,9 @@ A **step** is one screen of the console: its `id` is unique in the map (``7A`` i
 the code entry, ``7A-fatto`` the page that follows it); `code` is the step code
 the screen shows and `app.current_step` reports (SPEC §5), so several steps may
 share a code (``7A`` and ``7A-fatto``, ``8A`` and ``8A-prodotti``). `screen` names
-the Textual class that draws it, as ``module:Class`` under `areaclienti_tui.steps`,
-so that this module imports no screen.
+the Textual class that draws it, as ``module:Class`` under `areaclienti_tui.steps`
+(a package there goes by its own name: ``operator:OperatorLoginScreen``), so that this
+module imports no screen.
 
 A **transition** says where an outcome announced by a step leads: ``5A`` with
 ``non-riconosciuto`` goes to ``1B``. `how` says what happens to the screens before:
@@ -29,6 +30,7 @@ from functools import cache
 from areaclienti_tui.paths import data_file
 
 GUIDE_FILE = "guida_passi.toml"
+STEPS_PACKAGE = "areaclienti_tui.steps"
 START = "1A"
 FORWARD, RESTART, CLOSE, REPLACE = "avanti", "ricomincia", "chiudi", "sostituisci"
 HOWS = (FORWARD, RESTART, CLOSE, REPLACE)
@@ -179,6 +181,17 @@ def step(step_id: str) -> Step:
         return steps_by_id()[step_id]
     except KeyError:
         raise KeyError(f"passo sconosciuto nella mappa: {step_id!r}") from None
+
+
+def screen_name(kind: type) -> str:
+    """A screen class as the map names it: ``"module:Class"`` under the steps package.
+
+    A module of a package there is named by the package: OperatorLoginScreen, defined
+    in ``steps/operator/login.py``, is ``operator:OperatorLoginScreen``."""
+    module = kind.__module__
+    if module.startswith(STEPS_PACKAGE + "."):
+        module = module.removeprefix(STEPS_PACKAGE + ".").split(".")[0]
+    return f"{module}:{kind.__qualname__}"
 
 
 def identify(screen: str, code: str | None) -> str | None:

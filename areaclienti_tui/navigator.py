@@ -48,8 +48,7 @@ def screen_class(step_id: str) -> type[Screen]:
 
 def screen_name(screen: Screen | type[Screen]) -> str:
     """A screen (or its class) as the map names it: ``"module:Class"`` under the steps package."""
-    cls = screen if isinstance(screen, type) else type(screen)
-    return f"{cls.__module__.removeprefix(STEPS_PACKAGE + '.')}:{cls.__qualname__}"
+    return journey_map.screen_name(screen if isinstance(screen, type) else type(screen))
 
 
 def step_of(screen: Screen) -> str | None:

@@ -19,6 +19,9 @@ conditions (workers finished, screen changed), never for a fixed time.
 ``expect_*`` verbs retry until the screen shows what they expect or the
 timeout runs out. ``attach`` copies its ``file`` (relative to the scenario)
 into the uploads folder of that data folder, the only place uploads come from.
+A top-level ``settings = { mfa_policy = "never" }`` changes some rules for the
+file (SCENARIO_SETTINGS); ``other_console = "register"`` is a second console on
+the same database, meanwhile (scenario_console.py).
 
 The runner prints one line per step and a summary; ``main`` returns 0 when
 every file passes, 1 when one fails, 2 when a file cannot be read or is not a
@@ -40,12 +43,16 @@ from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, get_args
 
 import phonenumbers
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from areaclienti_tui.clock import FakeClock
+from areaclienti_tui.driver import Driver, DriverError, visible_errors, visible_text
+from areaclienti_tui.driver import normal as _normal
+from areaclienti_tui.driver import plain as _plain
+from areaclienti_tui.driver import quote as _quote
 from areaclienti_tui.scenario_coverage import Recording, ScreenRecorder
 from areaclienti_tui.settings import Settings
 
@@ -53,19 +60,32 @@ log = logging.getLogger(__name__)
 
 VERBS = (
     "type", "click", "press", "choose", "attach", "otp",
-    "expect_step", "expect_text", "expect_outbox", "expect_error", "advance",
+    "expect_step", "expect_text", "expect_outbox", "expect_error", "advance", "other_console",
 )  # fmt: skip
 COMPANIONS = {"type": "text", "choose": "option", "attach": "file"}
 WIDGET_VERBS = ("type", "click", "choose", "attach", "otp", "expect_error")
 OUTBOX_KEYS = ("channel", "to", "contains")
-TOP_KEYS = ("name", "description", "customers", "size", "step")
+# other_console: what a second console on the same database does, and the keys it needs.
+OTHER_CONSOLE_ACTIONS = ("register",)
+OTHER_CONSOLE_KEYS = ("codice_fiscale", "username", "password")
+TOP_KEYS = ("name", "description", "customers", "size", "settings", "start", "step")
+# The rules a scenario may change (`settings = { mfa_policy = "never" }`), with the values
+# that make sense for a test: a choice, or whole numbers from..to (the Settings field's own
+# bounds, where it has them, narrow these further).
+SCENARIO_SETTINGS: dict[str, tuple[int, int] | None] = {
+    "mfa_policy": None,
+    "code_ttl_seconds": (30, 600),
+    "code_max_attempts": (1, 100),
+    "resend_cooldown_seconds": (0, 3600),
+    "max_resends": (0, 100),
+    "login_max_failures": (1, 100),
+    "lockout_base_seconds": (1, 7 * 24 * 3600),
+    "lockout_max_seconds": (1, 7 * 24 * 3600),
+}
 DEFAULT_SIZE = (130, 44)
 DEFAULT_TIMEOUT = 20.0
 MAX_ADVANCE = 7 * 24 * 3600
 WIDGET_ID = re.compile(r"#[A-Za-z_][A-Za-z0-9_-]*")
-POLL_SECONDS = 0.05
-SETTLE_ROUNDS = 50
-CLICK_TRIES = 3
 NOTIFICATION_SECONDS = 20.0
 
 EXIT_OK = 0
@@ -85,10 +105,6 @@ class ScenarioError(Exception):
         self.path = path
         self.step = step
         self.message = where + message
-
-
-def _quote(text: str) -> str:
-    return '"' + text.replace("\\", "\\\\").replace('"', '\\"') + '"'
 
 
 @dataclass(frozen=True)
@@ -120,6 +136,8 @@ class Step:
             parts = [f"{key}={_quote(value[key])}" if key == "contains" else f"{key}={value[key]}"
                      for key in OUTBOX_KEYS if key in value]
             return f"{verb} {' '.join(parts) or '(qualsiasi messaggio)'}"
+        if verb == "other_console":  # the password is not printed
+            return f"{verb} {value['action']} codice_fiscale={value['codice_fiscale']} username={value['username']}"
         return f"{verb} {value}"
 
 
@@ -131,6 +149,8 @@ class Scenario:
     description: str = ""
     customers: Path | None = None
     size: tuple[int, int] = DEFAULT_SIZE
+    settings: dict[str, Any] = field(default_factory=dict)  # the rules the file changes (SCENARIO_SETTINGS)
+    start: tuple[str, str] | None = None  # (persona, map step) the console is taken to first (start_at.py)
 
     @property
     def base(self) -> Path:
@@ -234,10 +254,11 @@ def _parse_step(path: Path, number: int, table: object) -> Step:
     if not isinstance(table, dict):
         raise fail("ogni passo deve essere una tabella [[step]]")
     verbs = [key for key in table if key in VERBS]
-    companions = set(COMPANIONS.values())
+    companions = set(COMPANIONS.values()) | set(OTHER_CONSOLE_KEYS)
     unknown = [key for key in table if key not in VERBS and key not in companions]
     if unknown:
-        raise fail(f"verbo sconosciuto «{unknown[0]}» (verbi ammessi: {', '.join(VERBS)})")
+        hint = f" («{unknown[0]}» va in cima al file, prima del primo [[step]])" if unknown[0] in TOP_KEYS else ""
+        raise fail(f"verbo sconosciuto «{unknown[0]}» (verbi ammessi: {', '.join(VERBS)}){hint}")
     if not verbs:
         raise fail(f"manca il verbo (uno fra: {', '.join(VERBS)})")
     if len(verbs) > 1:
@@ -246,8 +267,8 @@ def _parse_step(path: Path, number: int, table: object) -> Step:
     value = table[verb]
     companion = COMPANIONS.get(verb)
     for key in companions:
-        if key in table and key != companion:
-            owner = next(v for v, c in COMPANIONS.items() if c == key)
+        if key in table and key != companion and not (verb == "other_console" and key in OTHER_CONSOLE_KEYS):
+            owner = "other_console" if key in OTHER_CONSOLE_KEYS else next(v for v, c in COMPANIONS.items() if c == key)
             raise fail(f"«{key}» si usa solo con «{owner}», non con «{verb}»")
     extra: str | None = None
     if companion is not None:
@@ -298,7 +319,49 @@ def _parse_step(path: Path, number: int, table: object) -> Step:
         if not 0 < value <= MAX_ADVANCE:
             raise fail(f"«advance» vuole un numero di secondi maggiore di zero e al massimo {MAX_ADVANCE}")
         value = float(value)
+    elif verb == "other_console":
+        if not isinstance(value, str) or value.strip() not in OTHER_CONSOLE_ACTIONS:
+            shown = _quote(value) if isinstance(value, str) else _type_name(value)
+            raise fail(f"«other_console» sa fare solo {', '.join(map(_quote, OTHER_CONSOLE_ACTIONS))}, non {shown}")
+        details = {"action": value.strip()}
+        for key in OTHER_CONSOLE_KEYS:
+            if key not in table:
+                raise fail(f"«other_console» richiede anche «{key}»")
+            if not isinstance(table[key], str) or not table[key].strip():
+                raise fail(f"«{key}» deve essere un testo non vuoto")
+            details[key] = table[key] if key == "password" else table[key].strip()
+        value = details
     return Step(number=number, verb=verb, value=value, extra=extra)
+
+
+def _parse_settings(path: Path, table: object) -> dict[str, Any]:
+    """The top-level ``settings = { mfa_policy = "never" }``: only the keys of
+    SCENARIO_SETTINGS, each with a value that makes sense (checked against Settings too)."""
+    example = "per esempio { mfa_policy = \"never\" }"
+    if not isinstance(table, dict):
+        raise ScenarioError(path, f"«settings» deve essere una tabella, {example}, non {_type_name(table)}")
+    checked: dict[str, Any] = {}
+    for key, value in table.items():
+        if key not in SCENARIO_SETTINGS:
+            raise ScenarioError(path, f"«settings» non conosce «{key}» (ammesse: {', '.join(SCENARIO_SETTINGS)})")
+        info = Settings.model_fields[key]
+        bounds = SCENARIO_SETTINGS[key]
+        if bounds is None:
+            choices = get_args(info.annotation)
+            if not isinstance(value, str) or value not in choices:
+                shown = _quote(value) if isinstance(value, str) else _type_name(value)
+                raise ScenarioError(path, f"«settings.{key}» deve essere uno fra "
+                                          f"{', '.join(map(_quote, choices))}, non {shown}")
+        else:
+            low = max([bounds[0], *(m.ge for m in info.metadata if getattr(m, "ge", None) is not None)])
+            high = min([bounds[1], *(m.le for m in info.metadata if getattr(m, "le", None) is not None)])
+            if isinstance(value, bool) or not isinstance(value, int) or not low <= value <= high:
+                shown = (str(value) if isinstance(value, int) and not isinstance(value, bool)
+                         else _quote(value) if isinstance(value, str) else _type_name(value))
+                raise ScenarioError(path, f"«settings.{key}» deve essere un numero intero da {low} a {high}, "
+                                          f"non {shown}")
+        checked[key] = value
+    return checked
 
 
 def parse(path: Path, text: str) -> Scenario:
@@ -326,6 +389,8 @@ def parse(path: Path, text: str) -> Scenario:
         customers = path.parent / data["customers"]
         if not customers.is_file():
             raise ScenarioError(path, f"il file dei clienti {data['customers']} non esiste (cercato in {customers})")
+    settings = _parse_settings(path, data["settings"]) if "settings" in data else {}
+    start = _parse_start(path, data["start"]) if "start" in data else None
     steps = data.get("step")
     if steps is None:
         raise ScenarioError(path, "nessun passo: aggiungi almeno una tabella [[step]]")
@@ -338,7 +403,25 @@ def parse(path: Path, text: str) -> Scenario:
         description=" ".join(data.get("description", "").split()),
         customers=customers,
         size=(size[0], size[1]),
+        settings=settings,
+        start=start,
     )
+
+
+def _parse_start(path: Path, table: object) -> tuple[str, str]:
+    """``start = { persona = "Alessandro Greco", passo = "3B" }``: a demo persona and a step."""
+    from areaclienti_tui import start_at
+
+    example = 'per esempio start = { persona = "Alessandro Greco", passo = "3B" }'
+    if not isinstance(table, dict) or set(table) != {"persona", "passo"}:
+        raise ScenarioError(path, f"«start» deve avere persona e passo, {example}")
+    if not all(isinstance(value, str) for value in table.values()):
+        raise ScenarioError(path, f"«start»: persona e passo sono testi, {example}")
+    try:
+        who = start_at.find(start_at.load_personas(), table["persona"])
+        return who.persona, start_at.resolve_step(table["passo"])
+    except start_at.StartError as error:
+        raise ScenarioError(path, f"«start»: {error.message}") from None
 
 
 def load(path: Path) -> Scenario:
@@ -372,89 +455,7 @@ def expand(arguments: Iterable[str | Path]) -> list[Path]:
     return found
 
 
-# --- what the screen shows ---------------------------------------------------
-
-
-def _plain(value: object) -> str:
-    plain = getattr(value, "plain", None)
-    if isinstance(plain, str):
-        return plain
-    return "" if value is None else str(value)
-
-
-def _shown(widget, screen) -> bool:  # noqa: ANN001
-    """Displayed with all its ancestors, and visible (visibility is inherited unless
-    a widget sets its own, as notifications do inside their hidden rack)."""
-    if not widget.visible:
-        return False
-    node = widget
-    while node is not None and node is not screen:
-        if not node.display:
-            return False
-        node = node.parent
-    return True
-
-
-def _visible_screens(app) -> list:  # noqa: ANN001
-    """The top screen and, when it is a modal, the screens it is drawn over."""
-    stack = list(app.screen_stack)
-    for index in range(len(stack) - 1, -1, -1):
-        if not stack[index].is_modal:
-            return stack[index:]
-    return stack
-
-
-def _widget_text(widget) -> list[str]:  # noqa: ANN001
-    from textual.widgets import Button, DataTable, Input, OptionList, Static
-
-    if isinstance(widget, Input):
-        return [] if widget.password else [widget.value]
-    if isinstance(widget, Button):
-        return [_plain(widget.label)]
-    if isinstance(widget, DataTable):
-        texts = [_plain(column.label) for column in widget.columns.values()]
-        for row_key in widget.rows:
-            texts.extend(_plain(cell) for cell in widget.get_row(row_key))
-        return texts
-    if isinstance(widget, OptionList):
-        return [_plain(option.prompt) for option in widget.options]
-    if isinstance(widget, Static):
-        return [_plain(widget.render())]
-    return []
-
-
-def visible_text(app) -> str:  # noqa: ANN001
-    """Everything the customer can read on the current screen (modals included),
-    as plain text: texts, labels, buttons, Markdown, table cells, list options,
-    field values (not passwords) and notifications. The outbox pane is left out:
-    its messages are checked with ``expect_outbox``."""
-    from areaclienti_tui.widgets.outbox_pane import OutboxPane
-
-    parts: list[str] = []
-    for screen in _visible_screens(app):
-        for widget in screen.walk_children(with_self=False):
-            if any(isinstance(node, OutboxPane) for node in widget.ancestors_with_self):
-                continue
-            if not _shown(widget, screen):
-                continue
-            parts.extend(text for text in _widget_text(widget) if text)
-    return "\n".join(parts)
-
-
-def _normal(text: str) -> str:
-    return " ".join(text.split()).casefold()
-
-
-def visible_errors(app) -> dict[str, str]:  # noqa: ANN001
-    """The field errors shown by the topmost journey screen, by field id."""
-    for screen in reversed(app.screen_stack):
-        errors = getattr(screen, "errors", None)
-        if callable(errors):
-            try:
-                return dict(errors())
-            except Exception:  # noqa: BLE001 - a screen being torn down
-                return {}
-    return {}
+# --- what the screen shows (read by areaclienti_tui.driver) ------------------
 
 
 def describe_errors(errors: dict[str, str]) -> str:
@@ -481,13 +482,11 @@ def normalise_recipient(text: str) -> str:
 # --- running -----------------------------------------------------------------
 
 
-class StepFailed(Exception):
-    """A step did not see what it expected."""
+class StepFailed(DriverError):
+    """A step did not see what it expected (as the driver says what it could not do)."""
 
     def __init__(self, expected: str, seen: str) -> None:
-        super().__init__(f"atteso {expected}, visto {seen}")
-        self.expected = expected
-        self.seen = seen
+        super().__init__(expected=expected, seen=seen)
 
 
 @dataclass
@@ -543,115 +542,22 @@ class _ScenarioSettings(Settings):
         return (init_settings,)
 
 
-def scenario_settings(folder: Path, *, demo: bool) -> Settings:
-    """A fresh data folder and SQLite database; cheap bcrypt; default rules otherwise."""
-    return _ScenarioSettings(data_dir=folder, db=f"sqlite:///{folder / 'scenario.db'}", bcrypt_rounds=4, demo=demo)
+def scenario_settings(folder: Path, *, demo: bool, rules: dict[str, Any] | None = None) -> Settings:
+    """A fresh data folder and SQLite database; cheap bcrypt; the scenario's `rules`
+    (its ``settings`` table, already checked), default rules otherwise."""
+    return _ScenarioSettings(data_dir=folder, db=f"sqlite:///{folder / 'scenario.db'}", bcrypt_rounds=4, demo=demo,
+                             **(rules or {}))
 
 
-class _Player:
-    """Plays one scenario's steps on a running app through Pilot."""
+class _Player(Driver):
+    """Plays one scenario's steps on a running app through Pilot, with the console's
+    driver (areaclienti_tui.driver): it waits, finds, clicks, types and chooses."""
 
     def __init__(self, scenario: Scenario, pilot, clock: FakeClock, timeout: float) -> None:  # noqa: ANN001
+        super().__init__(pilot.app, pilot, timeout=timeout)
         self.scenario = scenario
-        self.pilot = pilot
-        self.app = pilot.app
         self.clock = clock
-        self.timeout = timeout
         self.unexpected: list[BaseException | None] = []
-
-    # -- waiting ---------------------------------------------------------------
-
-    async def settle(self) -> None:
-        """Let every worker finish (and the ones their results start), then the screen catch up.
-
-        A cancelled worker (an outbox reload replaced by a newer one) is not a
-        failure; a failed one reaches the app's own handler, which shows 6B.
-        """
-        from textual.worker import WorkerCancelled, WorkerFailed, WorkerState
-
-        deadline = time.monotonic() + self.timeout
-        for _ in range(SETTLE_ROUNDS):
-            try:
-                async with asyncio.timeout(max(0.1, deadline - time.monotonic())):
-                    await self.app.workers.wait_for_complete()
-            except (WorkerCancelled, WorkerFailed, TimeoutError):
-                pass
-            await self.pilot.pause()
-            busy = any(w.state in (WorkerState.PENDING, WorkerState.RUNNING) for w in self.app.workers)
-            if not busy or time.monotonic() >= deadline:
-                return
-
-    async def wait_for(self, condition: Callable[[], bool], timeout: float | None = None) -> bool:
-        """True as soon as `condition` holds; False when the timeout runs out (at least 3 tries)."""
-        deadline = time.monotonic() + (self.timeout if timeout is None else timeout)
-        tries = 0
-        while True:
-            if condition():
-                return True
-            tries += 1
-            if tries > 3 and time.monotonic() >= deadline:
-                return False
-            await self.settle()
-            if condition():
-                return True
-            await self.pilot.pause(POLL_SECONDS)
-
-    # -- what is on screen -----------------------------------------------------
-
-    @property
-    def step_code(self) -> str:
-        return self.app.current_step or "nessun passo"
-
-    def at(self) -> str:
-        return f"al passo {self.step_code}"
-
-    def _query(self, selector: str):  # noqa: ANN202
-        results = self.app.screen.query(selector)
-        return results.first() if results else None
-
-    async def find(self, selector: str, *, enabled: bool = True):  # noqa: ANN201
-        """The widget, once it is on the current screen, shown and (if asked) enabled."""
-
-        def ready() -> bool:
-            widget = self._query(selector)
-            return (
-                widget is not None
-                and _shown(widget, self.app.screen)
-                and not (enabled and widget.is_disabled)
-            )
-
-        if await self.wait_for(ready):
-            return self._query(selector)
-        widget = self._query(selector)
-        if widget is None:
-            raise StepFailed(f"{selector} sullo schermo", f"nessun {selector} {self.at()}")
-        if not _shown(widget, self.app.screen):
-            raise StepFailed(f"{selector} visibile", f"{selector} nascosto {self.at()}")
-        raise StepFailed(f"{selector} attivo", f"{selector} disattivato {self.at()}")
-
-    async def click_widget(self, widget, selector: str) -> None:  # noqa: ANN001
-        """Scroll the widget into view, as a person would, then click it."""
-        from textual.pilot import OutOfBounds
-
-        for _ in range(CLICK_TRIES):
-            screen = self.app.screen
-            viewport = screen.query_one("#journey").region if screen.query("#journey") else screen.region
-            if not viewport.contains_region(widget.region):
-                widget.scroll_visible(animate=False, immediate=True)
-                await self.pilot.pause()
-            try:
-                hit = await self.pilot.click(widget)
-            except OutOfBounds:
-                hit = False
-            await self.settle()
-            if hit:
-                return
-        raise StepFailed(f"un clic su {selector}", f"{selector} coperto da un altro elemento {self.at()}")
-
-    async def focus(self, widget, selector: str) -> None:  # noqa: ANN001
-        widget.focus()
-        if not await self.wait_for(lambda: self.app.focused is widget):
-            raise StepFailed(f"il cursore su {selector}", f"il cursore altrove {self.at()}")
 
     # -- verbs -----------------------------------------------------------------
 
@@ -662,123 +568,16 @@ class _Player:
         await handler(step)
 
     async def do_type(self, step: Step, text: str | None = None) -> None:
-        from textual.widgets import Input
-
-        selector = str(step.value)
-        text = (step.extra or "") if text is None else text
-        widget = await self.find(selector)
-        if not isinstance(widget, Input):
-            raise StepFailed(f"un campo di testo {selector}", f"un {type(widget).__name__} (per le scelte usa choose)")
-        await self.click_widget(widget, selector)
-        await self.focus(widget, selector)
-        if widget.value:
-            await self.pilot.press("home", "ctrl+k")  # the Input's own "delete all to the right"
-        if text:
-            await self.pilot.press(*text)
-        await self.settle()
-        # A field that formats as one types (the date: 14031975 → 14/03/1975) says what it shows.
-        shown_after_typing = getattr(widget, "shown_after_typing", None)
-        expected = shown_after_typing(text) if shown_after_typing else text
-        if widget.value != expected:
-            raise StepFailed(f"{selector} con {_quote(text)}", f"{_quote(widget.value)} (il campo non accetta quel testo)")
+        await self.type_keys(str(step.value), (step.extra or "") if text is None else text)
 
     async def do_click(self, step: Step) -> None:
-        selector = str(step.value)
-        widget = await self.find(selector)
-        await self.click_widget(widget, selector)
+        await self.click(str(step.value))
 
     async def do_press(self, step: Step) -> None:
-        await self.pilot.press(*step.value)
-        await self.settle()
+        await self.key(*step.value)
 
     async def do_choose(self, step: Step) -> None:
-        from textual.widgets import OptionList, RadioSet, Select
-
-        selector, wanted = str(step.value), step.extra or ""
-        widget = await self.find(selector)
-        if isinstance(widget, Select):
-            await self._choose_select(widget, selector, wanted)
-        elif isinstance(widget, RadioSet):
-            await self._choose_radio(widget, selector, wanted)
-        elif isinstance(widget, OptionList):
-            await self._choose_option(widget, selector, wanted)
-        else:
-            raise StepFailed(f"una scelta (Select, RadioSet, OptionList) {selector}", f"un {type(widget).__name__}")
-
-    @staticmethod
-    def _match(labels: Sequence[str], wanted: str, *, values: Sequence[str] = (), substring: bool = False) -> int:
-        """Index of the label (or value) equal to `wanted`, ignoring case; else the only one that
-        starts with it (or contains it, with `substring`); -1 when none, -2 when several."""
-        key = _normal(wanted)
-        for index, label in enumerate(labels):
-            if _normal(label) == key or (index < len(values) and _normal(values[index]) == key):
-                return index
-        near = [i for i, label in enumerate(labels)
-                if (key in _normal(label) if substring else _normal(label).startswith(key))]
-        if len(near) == 1:
-            return near[0]
-        return -2 if near else -1
-
-    def _no_match(self, selector: str, wanted: str, labels: Sequence[str], found: int) -> StepFailed:
-        listed = ", ".join(_quote(label) for label in labels) or "nessuna"
-        what = "più opzioni" if found == -2 else "nessuna opzione"
-        return StepFailed(f"l'opzione {_quote(wanted)} in {selector}", f"{what} corrispondenti (opzioni: {listed})")
-
-    async def _move_highlight(self, option_list, index: int) -> bool:  # noqa: ANN001
-        for _ in range(option_list.option_count * 2 + 2):
-            if option_list.highlighted == index:
-                return True
-            key = "down" if option_list.highlighted is None or option_list.highlighted < index else "up"
-            await self.pilot.press(key)
-        return option_list.highlighted == index
-
-    async def _choose_select(self, select, selector: str, wanted: str) -> None:  # noqa: ANN001
-        from textual.widgets._select import SelectOverlay
-
-        options = [(prompt, value) for prompt, value in select._options if value is not select.NULL]
-        labels = [_plain(prompt) for prompt, _value in options]
-        index = self._match(labels, wanted, values=[str(value) for _prompt, value in options])
-        if index < 0:
-            raise self._no_match(selector, wanted, labels, index)
-        value = options[index][1]
-        overlay_index = next(i for i, (_p, v) in enumerate(select._options) if v == value)
-        await self.focus(select, selector)
-        await self.pilot.press("enter")
-        if not await self.wait_for(lambda: select.expanded):
-            raise StepFailed(f"il menu di {selector} aperto", f"il menu chiuso {self.at()}")
-        overlay = select.query_one(SelectOverlay)
-        if not await self._move_highlight(overlay, overlay_index):
-            raise StepFailed(f"{_quote(labels[index])} evidenziato in {selector}", "un'altra opzione")
-        await self.pilot.press("enter")
-        await self.settle()
-        if select.value != value:
-            raise StepFailed(f"{selector} = {_quote(labels[index])}", f"{_quote(_plain(select.value))}")
-
-    async def _choose_radio(self, radio_set, selector: str, wanted: str) -> None:  # noqa: ANN001
-        from textual.widgets import RadioButton
-
-        buttons = list(radio_set.query(RadioButton))
-        labels = [_plain(button.label) for button in buttons]
-        index = self._match(labels, wanted, values=[button.id or "" for button in buttons])
-        if index < 0:
-            raise self._no_match(selector, wanted, labels, index)
-        button = buttons[index]
-        if not button.value:
-            await self.click_widget(button, f"{selector} {_quote(labels[index])}")
-        if not await self.wait_for(lambda: button.value):
-            raise StepFailed(f"{_quote(labels[index])} scelto in {selector}", "il pulsante non selezionato")
-
-    async def _choose_option(self, option_list, selector: str, wanted: str) -> None:  # noqa: ANN001
-        labels = [_plain(option.prompt) for option in option_list.options]
-        index = self._match(labels, wanted, substring=True)
-        if index < 0:
-            raise self._no_match(selector, wanted, labels, index)
-        if option_list.get_option_at_index(index).disabled:
-            raise StepFailed(f"l'opzione {_quote(labels[index])} utilizzabile", "un'opzione disattivata")
-        await self.focus(option_list, selector)
-        if not await self._move_highlight(option_list, index):
-            raise StepFailed(f"{_quote(labels[index])} evidenziato in {selector}", "un'altra opzione")
-        await self.settle()
+        await self.choose_option(str(step.value), step.extra or "")
 
     def _into_uploads(self, source: Path) -> Path:
         """A file beside the scenario is copied into the uploads folder of the
@@ -814,7 +613,7 @@ class _Player:
             return not lines or not _plain(lines.first(Static).render()).startswith("Controllo di")
 
         await self.settle()
-        if not await self.wait_for(checked):
+        if not await self.eventually(checked):
             raise StepFailed(f"il controllo di {path.name} concluso", "il controllo ancora in corso")
 
     async def do_otp(self, step: Step) -> None:
@@ -826,7 +625,7 @@ class _Player:
             codes[0] = outbox.newest_code(self.app.ctx)
             return codes[0] is not None
 
-        if not await self.wait_for(arrived):
+        if not await self.eventually(arrived):
             raise StepFailed("un codice nella casella di uscita", "nessun messaggio con un codice")
         await self.do_type(step, codes[0])
 
@@ -836,12 +635,12 @@ class _Player:
 
     async def do_expect_step(self, step: Step) -> None:
         wanted = _normal(str(step.value))
-        if not await self.wait_for(lambda: _normal(self.app.current_step or "") == wanted):
+        if not await self.eventually(lambda: _normal(self.app.current_step or "") == wanted):
             raise StepFailed(str(step.value), self.step_code)
 
     async def do_expect_text(self, step: Step) -> None:
         wanted = _normal(str(step.value))
-        if not await self.wait_for(lambda: wanted in _normal(visible_text(self.app))):
+        if not await self.eventually(lambda: wanted in _normal(visible_text(self.app))):
             raise StepFailed(f"il testo {_quote(step.value)}", f"uno schermo senza quel testo {self.at()}")
 
     def _outbox_match(self, wanted: dict[str, str]):  # noqa: ANN202
@@ -863,7 +662,7 @@ class _Player:
         from areaclienti_tui.services import outbox
 
         wanted: dict[str, str] = step.value
-        if await self.wait_for(lambda: self._outbox_match(wanted) is not None):
+        if await self.eventually(lambda: self._outbox_match(wanted) is not None):
             return
         parts = []
         if "channel" in wanted:
@@ -885,8 +684,23 @@ class _Player:
 
     async def do_expect_error(self, step: Step) -> None:
         target = step.target
-        if not await self.wait_for(lambda: target in visible_errors(self.app)):
+        if not await self.eventually(lambda: target in visible_errors(self.app)):
             raise StepFailed(f"un errore al campo {step.value}", f"nessun errore a quel campo {self.at()}")
+
+    async def do_other_console(self, step: Step) -> None:
+        """A second console on the same database does something meanwhile (scenario_console.py);
+        this console's screens are left as they are."""
+        from areaclienti_tui import scenario_console
+
+        wanted: dict[str, str] = step.value
+        await self.settle()  # nothing of this console half-written in the database
+        try:
+            scenario_console.register(self.app.settings, self.clock, wanted["codice_fiscale"], wanted["username"],
+                                      wanted["password"])
+        except scenario_console.Refused as refused:
+            raise StepFailed(f"dall'altra console {refused.expected}",
+                             f"{refused.seen} (questa console {self.at()})") from None
+        await self.settle()
 
 
 async def play(
@@ -913,7 +727,7 @@ async def play(
             report(result)
 
     with tempfile.TemporaryDirectory(prefix="areaclienti-scenario-") as folder:
-        settings = scenario_settings(Path(folder), demo=scenario.customers is None)
+        settings = scenario_settings(Path(folder), demo=scenario.customers is None, rules=scenario.settings)
         clock = FakeClock(datetime.now(timezone.utc))
         ctx = open_context(settings, clock, seed_demo=scenario.customers is None)
         try:
@@ -937,9 +751,11 @@ async def play(
                     shown_6b(error)
 
                 app.report_unexpected = report_unexpected  # type: ignore[method-assign]
-                await player.wait_for(lambda: app.current_step is not None)
+                await player.eventually(lambda: app.current_step is not None)
                 if recorder is not None:
                     recorder.attach(app)
+                if scenario.start is not None:
+                    await _start(scenario, player)
                 failed = False
                 for step in scenario.steps:
                     if failed:
@@ -954,8 +770,8 @@ async def play(
                         if len(player.unexpected) > seen_faults:
                             raise StepFailed("nessun errore imprevisto", "un errore imprevisto")
                         result = StepResult(step, "ok")
-                    except StepFailed as failure:
-                        detail = f"atteso {failure.expected}, visto {failure.seen}"
+                    except DriverError as failure:  # a StepFailed, or what the driver could not do
+                        detail = str(failure)
                         if len(player.unexpected) > seen_faults:
                             fault = player.unexpected[seen_faults]
                             name = type(fault).__name__ if fault is not None else "errore"
@@ -980,6 +796,20 @@ async def play(
         finally:
             ctx.db.dispose()
     return results
+
+
+async def _start(scenario: Scenario, driver: Driver) -> None:
+    """Take the persona of ``start`` to its step, through the real screens, before the steps play."""
+    from areaclienti_tui import start_at
+
+    assert scenario.start is not None
+    name, target = scenario.start
+    who = start_at.find(start_at.load_personas(), name)
+    start_at.record_start(driver.ctx, who.persona, target, actor="scenario")
+    try:
+        await start_at.drive(driver, who, target)
+    except (start_at.StartError, DriverError) as error:
+        raise ScenarioError(scenario.path, f"«start»: {error}") from None
 
 
 def _show_screen(app, out: Callable[[str], None]) -> None:  # noqa: ANN001
@@ -1028,6 +858,8 @@ def _run_file(path: Path, out: Callable[[str], None], *, verbose: bool, timeout:
     out(f"Scenario {path}" + (f" — {scenario.name}" if scenario.name else ""))
     if verbose and scenario.description:
         out(f"  {scenario.description}")
+    if scenario.start is not None:
+        out(f"  ▶ start {scenario.start[0]} → passo {scenario.start[1]}")
 
     def report(result: StepResult) -> None:
         out(result.line(verbose=verbose))

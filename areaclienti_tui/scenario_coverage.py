@@ -23,7 +23,6 @@ from typing import Any
 from areaclienti_tui import journey_map
 from areaclienti_tui.journey_map import FORWARD, Transition
 
-STEPS_PACKAGE = "areaclienti_tui.steps."
 SOURCE_NAVIGATOR = "navigatore"  # the app's own list of crossed transitions (app.crossed)
 SOURCE_SCREENS = "schermate"  # worked out from the screens shown
 BACK_OUTCOME = "indietro"  # what Esc and the Indietro buttons do
@@ -58,8 +57,7 @@ class Recording:
 
 def screen_name(screen: object) -> str:
     """The "module:Class" under areaclienti_tui.steps that journey_map.STEPS uses."""
-    kind = type(screen)
-    return f"{kind.__module__.removeprefix(STEPS_PACKAGE)}:{kind.__name__}"
+    return journey_map.screen_name(type(screen))
 
 
 def action_hint(verb: str | None, value: object) -> tuple[str | None, bool]:

@@ -32,8 +32,18 @@ BASES = {
 
 
 def step_modules() -> list[str]:
-    return [f"{areaclienti_tui.steps.__name__}.{info.name}"
-            for info in pkgutil.iter_modules(areaclienti_tui.steps.__path__)]
+    """Every module of the steps package, those of its packages (steps/operator/) included."""
+    return [info.name for info in pkgutil.walk_packages(areaclienti_tui.steps.__path__,
+                                                        prefix=f"{areaclienti_tui.steps.__name__}.")]
+
+
+def step_files() -> list[Path]:
+    return sorted((PACKAGE / "steps").rglob("*.py"))
+
+
+def family(path: Path) -> str:
+    """A step file as the map names its module: steps/operator/home.py is ``operator``."""
+    return path.relative_to(PACKAGE / "steps").parts[0].removesuffix(".py")
 
 
 def step_screen_classes() -> dict[str, type[StepScreen]]:
@@ -154,10 +164,10 @@ def test_every_outcome_a_screen_announces_is_in_the_map():
     classes = step_screen_classes()
     pairs = {(t.source, t.outcome) for t in journey_map.TRANSITIONS}
     outcomes = {t.outcome for t in journey_map.TRANSITIONS}
-    files = [PACKAGE / "app.py", *sorted((PACKAGE / "steps").glob("*.py"))]
+    files = [PACKAGE / "app.py", *step_files()]
     seen = 0
     for path in files:
-        module = "" if path.name == "app.py" else path.stem
+        module = "" if path.name == "app.py" else family(path)
         for cls_name, source, outcome, line in announcements(path):
             where = f"{path.name}:{line}"
             seen += 1
@@ -177,11 +187,10 @@ def test_every_outcome_a_screen_announces_is_in_the_map():
 
 
 def test_no_step_module_imports_another_to_move_on():
-    """Step modules import shared frames (base, codes) and never each other nor the app."""
+    """Step modules import shared frames (base, codes) and never each other nor the app
+    (the modules of a package, steps/operator/, import each other)."""
     shared = {"areaclienti_tui.steps.base", "areaclienti_tui.steps.codes"}
-    own_family = {"operator": {"areaclienti_tui.steps.operator_diagnosis"},
-                  "operator_diagnosis": {"areaclienti_tui.steps.operator"}}
-    for path in sorted((PACKAGE / "steps").glob("*.py")):
+    for path in step_files():
         tree = ast.parse(path.read_text(encoding="utf-8"))
         for node in ast.walk(tree):
             if isinstance(node, ast.ImportFrom) and node.module:
@@ -194,7 +203,7 @@ def test_no_step_module_imports_another_to_move_on():
                 assert not name.startswith(("areaclienti_tui.app", "areaclienti_tui.navigator")), \
                     f"{path.name}:{node.lineno} imports {name}"
                 if name.startswith("areaclienti_tui.steps.") and name.count(".") == 2:
-                    assert name in shared | own_family.get(path.stem, set()) or name.endswith(f".{path.stem}"), \
+                    assert name in shared or name.endswith(f".{family(path)}"), \
                         f"{path.name}:{node.lineno} imports the step module {name}"
 
 
@@ -230,11 +239,11 @@ async def test_registration_to_login_crosses_exactly_the_map_transitions(make_ap
         await d.expect_step("6A")
         await d.click("#continua")
         await d.expect_step("7A")
-        await d.type("#otp", d.newest_code("mario.rossi@gmail.com"))
+        await d.type_keys("#otp", d.code("mario.rossi@gmail.com"))
         await d.click("#continua")
-        await d.wait_for(lambda: navigator.step_of(app.screen) == "7A-fatto", "account created")
+        await d.until(lambda: navigator.step_of(app.screen) == "7A-fatto", "account created")
         await d.click("#accedi")
-        await d.wait_for(lambda: navigator.step_of(app.screen) == "8A", "login")
+        await d.until(lambda: navigator.step_of(app.screen) == "8A", "login")
         assert app.screen.query_one("#username").value == "mario.rossi@gmail.com"
         assert [t.label for t in app.crossed] == [
             "1A —registrati→ 2A",

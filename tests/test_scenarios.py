@@ -82,7 +82,7 @@ def test_invalid_file_exits_2_and_the_others_still_run():
     assert code == scenario.EXIT_INVALID
     message = (
         f"{invalid}: passo 2: verbo sconosciuto «clik» (verbi ammessi: type, click, press, choose, attach, "
-        "otp, expect_step, expect_text, expect_outbox, expect_error, advance)"
+        "otp, expect_step, expect_text, expect_outbox, expect_error, advance, other_console)"
     )
     assert lines[:2] == [f"Scenario {invalid}", f"  ✘ file non valido: {message}"]
     assert any(line.startswith("  → superato:") for line in lines), lines
@@ -209,6 +209,43 @@ def _error(text: str) -> str:
         ('size = [10, 10]\n[[step]]\nclick = "#a"\n', "prova.toml: «size» deve essere [colonne, righe]"),
         ('customers = "manca.csv"\n[[step]]\nclick = "#a"\n', "prova.toml: il file dei clienti manca.csv non esiste"),
         ('[[step]]\nclick = "#a\n', "prova.toml: TOML non valido alla riga 2, colonna"),
+        # settings: only the rules a tester may change, with values that make sense
+        ('settings = { bcrypt_rounds = 4 }\n[[step]]\nclick = "#a"\n',
+         "prova.toml: «settings» non conosce «bcrypt_rounds» (ammesse: mfa_policy, code_ttl_seconds,"),
+        ('settings = { db = "sqlite:///altro.db" }\n[[step]]\nclick = "#a"\n', "prova.toml: «settings» non conosce «db»"),
+        ('settings = { mfa_policy = "mai" }\n[[step]]\nclick = "#a"\n',
+         'prova.toml: «settings.mfa_policy» deve essere uno fra "always", "new_device", "never", non "mai"'),
+        ('settings = { mfa_policy = true }\n[[step]]\nclick = "#a"\n',
+         "prova.toml: «settings.mfa_policy» deve essere uno fra"),
+        ('settings = { code_ttl_seconds = 900 }\n[[step]]\nclick = "#a"\n',
+         "prova.toml: «settings.code_ttl_seconds» deve essere un numero intero da 30 a 600, non 900"),
+        ('settings = { max_resends = -1 }\n[[step]]\nclick = "#a"\n',
+         "prova.toml: «settings.max_resends» deve essere un numero intero da 0 a 100, non -1"),
+        ('settings = { login_max_failures = "3" }\n[[step]]\nclick = "#a"\n',
+         '«settings.login_max_failures» deve essere un numero intero da 1 a 100, non "3"'),
+        ('settings = { lockout_base_seconds = 1.5 }\n[[step]]\nclick = "#a"\n',
+         "«settings.lockout_base_seconds» deve essere un numero intero da 1 a 604800, non un numero"),
+        ('settings = "never"\n[[step]]\nclick = "#a"\n', "prova.toml: «settings» deve essere una tabella"),
+        ('[[step]]\nclick = "#a"\nsettings = { mfa_policy = "never" }\n',
+         "passo 1: verbo sconosciuto «settings» (verbi ammessi: type, click, press, choose, attach, otp, expect_step, "
+         "expect_text, expect_outbox, expect_error, advance, other_console) («settings» va in cima al file"),
+        # other_console: what it can do and the keys it needs
+        ('[[step]]\nother_console = "registra"\n', 'passo 1: «other_console» sa fare solo "register", non "registra"'),
+        ("[[step]]\nother_console = 1\n", 'passo 1: «other_console» sa fare solo "register", non un numero'),
+        ('[[step]]\nother_console = "register"\ncodice_fiscale = "X"\nusername = "y"\n',
+         "passo 1: «other_console» richiede anche «password»"),
+        ('[[step]]\nother_console = "register"\ncodice_fiscale = " "\nusername = "y"\npassword = "p"\n',
+         "passo 1: «codice_fiscale» deve essere un testo non vuoto"),
+        ('[[step]]\nclick = "#a"\nusername = "y"\n', "passo 1: «username» si usa solo con «other_console», non con «click»"),
+        # start: a demo persona and a step the journey can start at
+        ('start = "3B"\n[[step]]\nclick = "#a"\n', "prova.toml: «start» deve avere persona e passo"),
+        ('start = { persona = "Alessandro Greco" }\n[[step]]\nclick = "#a"\n', "«start» deve avere persona e passo"),
+        ('start = { persona = "Alessandro Greco", passo = 3 }\n[[step]]\nclick = "#a"\n',
+         "«start»: persona e passo sono testi"),
+        ('start = { persona = "Mario Rosi", passo = "3B" }\n[[step]]\nclick = "#a"\n',
+         "prova.toml: «start»: nessuna persona si chiama «Mario Rosi». Forse: Mario Rossi?"),
+        ('start = { persona = "Mario Rossi", passo = "operatore" }\n[[step]]\nclick = "#a"\n',
+         "«start»: il passo «operatore» non si può usare come partenza"),
     ],
 )
 def test_invalid_scenarios_are_refused_with_an_italian_message(text: str, message: str):
@@ -245,6 +282,44 @@ expect_outbox = { channel = "SMS", to = "3471234567" }
         "expect_outbox channel=sms to=3471234567",
     ]
     assert loaded.steps[0] == Step(1, "type", "#nome", "Mario")
+
+
+def test_settings_and_other_console_are_parsed(tmp_path):
+    text = """
+settings = { mfa_policy = "never", code_ttl_seconds = 120, max_resends = 0 }
+
+[[step]]
+other_console = "register"
+codice_fiscale = " FRRMRC79S03L219N "
+username = "3391234567"
+password = " Lavanda#Mare88"
+"""
+    loaded = scenario.parse(tmp_path / "s.toml", text)
+    assert loaded.settings == {"mfa_policy": "never", "code_ttl_seconds": 120, "max_resends": 0}
+    [step] = loaded.steps
+    assert step.value == {"action": "register", "codice_fiscale": "FRRMRC79S03L219N", "username": "3391234567",
+                          "password": " Lavanda#Mare88"}  # a password is taken as written
+    assert step.describe() == "other_console register codice_fiscale=FRRMRC79S03L219N username=3391234567"
+    assert scenario.parse(tmp_path / "s.toml", '[[step]]\nclick = "#a"\n').settings == {}
+    rules = scenario.scenario_settings(tmp_path, demo=False, rules=loaded.settings)
+    assert (rules.mfa_policy, rules.code_ttl_seconds, rules.max_resends, rules.bcrypt_rounds) == ("never", 120, 0, 4)
+    assert scenario.scenario_settings(tmp_path, demo=False).mfa_policy == "new_device"
+
+
+def test_other_console_refusing_fails_its_step_saying_why(tmp_path):
+    """The second registration of one customer from the other console: refused, as the service refuses it."""
+    path = tmp_path / "altra-console.toml"
+    register = ('[[step]]\nother_console = "register"\ncodice_fiscale = "FRRMRC79S03L219N"\n'
+                'username = "3391234567"\npassword = "Lavanda#Mare88"\n\n')
+    path.write_text(f'customers = "{SCENARIOS / "clienti.csv"}"\n\n{register}{register}'
+                    '[[step]]\nexpect_step = "1A"\n', encoding="utf-8")
+    lines: list[str] = []
+    assert scenario.main([path], out=lines.append, timeout=3) == scenario.EXIT_FAILED, "\n".join(lines)
+    described = "other_console register codice_fiscale=FRRMRC79S03L219N username=3391234567"
+    assert f"  ✔ 1 {described}" in lines
+    assert (f"  ✘ 2 {described} — atteso dall'altra console il cliente FRRMRC79S03L219N ancora senza account, "
+            "visto un account già esistente per quel cliente (questa console al passo 1A); errori: nessuno") in lines
+    assert "  · 3 expect_step 1A (saltato)" in lines
 
 
 def test_an_unknown_key_makes_the_file_invalid_naming_file_step_and_key():
@@ -287,3 +362,20 @@ def test_folders_mean_their_toml_files(tmp_path):
     (tmp_path / "note.txt").write_text("", encoding="utf-8")
     assert scenario.expand([tmp_path]) == [tmp_path / "a.toml", tmp_path / "b.toml"]
     assert scenario.expand([str(tmp_path / "*.toml")]) == [tmp_path / "a.toml", tmp_path / "b.toml"]
+
+
+def test_start_is_parsed_to_the_persona_and_the_map_step(tmp_path):
+    path = tmp_path / "avvio.toml"
+    path.write_text('start = { persona = "  alessandro greco ", passo = "3b" }\n[[step]]\nexpect_step = "3B"\n',
+                    encoding="utf-8")
+    assert scenario.load(path).start == ("Alessandro Greco", "3B")
+
+
+def test_a_start_the_persona_cannot_reach_fails_the_file_naming_where_it_stopped(tmp_path):
+    path = tmp_path / "avvio.toml"
+    path.write_text('start = { persona = "Anna Conti", passo = "3B" }\n[[step]]\nexpect_step = "3B"\n',
+                    encoding="utf-8")
+    result = scenario.run_file(path, out=lambda line: None)
+    assert not result.passed
+    assert "«start»: il percorso di Anna Conti non passa dal passo 3B: si ferma a gia-registrato" in result.failure
+    assert any(line == "  ▶ start Anna Conti → passo 3B" for line in result.lines)

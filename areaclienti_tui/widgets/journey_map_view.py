@@ -32,9 +32,8 @@ from areaclienti_tui.widgets.literal import Plain, literal, option, template
 if TYPE_CHECKING:
     from textual.app import App
 
-STEPS_PACKAGE = "areaclienti_tui.steps."
 # The operator's own screens: opened from there, the map shows the customer's step underneath.
-OPERATOR_AREA = frozenset({"operator", "operator_diagnosis"})
+OPERATOR_AREA = frozenset({"operator"})
 MARK = "▶"
 LEGEND = (
     f"{MARK} passo del cliente · ↑↓ Pag↑ Pag↓ scorrono i passi · Tab passa al dettaglio · Esc chiude"
@@ -44,7 +43,7 @@ NO_GUIDE = "La guida non descrive questo passo: è una schermata della console o
 
 def screen_name(screen: Screen) -> str:
     """A screen as the map names it: ``module:Class`` under `areaclienti_tui.steps`."""
-    return f"{type(screen).__module__.removeprefix(STEPS_PACKAGE)}:{type(screen).__name__}"
+    return journey_map.screen_name(type(screen))
 
 
 def customer_step(app: App, under: Screen | None = None) -> str | None:
@@ -54,7 +53,7 @@ def customer_step(app: App, under: Screen | None = None) -> str | None:
     top = stack.index(under) if under in stack else len(stack) - 1
     fallback = getattr(app, "current_step", None)
     for screen in reversed(stack[: top + 1]):
-        if type(screen).__module__.removeprefix(STEPS_PACKAGE) in OPERATOR_AREA:
+        if screen_name(screen).partition(":")[0] in OPERATOR_AREA:
             continue
         found = journey_map.identify(screen_name(screen), getattr(screen, "STEP", None) or fallback)
         if found is not None:

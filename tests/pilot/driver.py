@@ -1,136 +1,144 @@
-"""Drive the console as a person would: click ids, type keys, wait for conditions."""
+"""The Pilot tests' driver: the console's own `Driver` (areaclienti_tui.driver) with a
+Pilot, which clicks, types and chooses as a person would and waits on conditions,
+plus the whole steps the tests share: reaching 3A or 1B, registering until the
+code, signing in as a customer or as the operator, the command palette."""
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
+from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
-from textual.widgets import Input, Select
-from textual.worker import WorkerCancelled, WorkerFailed
 
-from areaclienti_tui.services import outbox
+from areaclienti_tui.driver import Driver as AppDriver
+from areaclienti_tui.services.demo import OPERATOR_PASSWORD, OPERATOR_USERNAME
+from areaclienti_tui.steps.operator import OperatorHomeScreen, OperatorLoginScreen
+from areaclienti_tui.widgets.modals import ConfirmModal
+
+TIMEOUT = 30.0  # seconds a condition may take before the test fails
+PASSWORD = "Girasole#Verde7"
 
 
-class Driver:
+def palette_titles(commands: CommandList) -> list[str]:
+    """The entries the command palette lists now, in order."""
+    return [str(commands.get_option_at_index(i).hit.text) for i in range(commands.option_count)]  # type: ignore[attr-defined]
+
+
+class Driver(AppDriver):
+    pilot: Pilot
+
     def __init__(self, pilot: Pilot) -> None:
-        self.pilot = pilot
-        self.app = pilot.app
+        super().__init__(pilot.app, pilot, timeout=TIMEOUT)
 
-    async def settle(self) -> None:
-        """Let workers finish and the screen catch up.
-
-        A cancelled worker (an outbox reload replaced by a newer one) is not a
-        failure; a failed one reaches the test through the app's own handler.
-        """
-        try:
-            await self.app.workers.wait_for_complete()
-        except (WorkerCancelled, WorkerFailed):
-            pass
-        await self.pilot.pause()
-
-    async def wait_for(self, condition: Callable[[], bool], what: str, *, rounds: int = 200) -> None:
-        for _ in range(rounds):
-            if condition():
-                return
-            await self.settle()
-        raise AssertionError(f"still waiting for {what}; step {self.app.current_step}, errors {self.errors()}")
-
-    async def click(self, selector: str) -> None:
-        """Scroll the widget into view, as a person would, then click it."""
-        screen = self.app.screen
-        widget = screen.query_one(selector)
-        viewport = screen.query_one("#journey").region if screen.query("#journey") else screen.region
-        if not viewport.contains_region(widget.region):
-            widget.scroll_visible(animate=False, immediate=True)
-            await self.pilot.pause()
-        region = widget.region
-        assert region.area, f"{selector} is not on screen: there is nothing a person could click"
-        under, _ = screen.get_widget_at(*region.center)
-        assert under is widget or widget in under.ancestors, f"{selector} is covered by {under!r}"
-        await self.pilot.click(selector)
-        await self.settle()
-
-    async def type(self, selector: str, text: str) -> None:
-        """Focus the field, clear it with keys and type the text."""
-        widget = self.app.screen.query_one(selector, Input)
-        await self.click(selector)
-        widget.focus()
-        await self.wait_for(lambda: self.app.focused is widget, f"focus on {selector}")
-        await self.pilot.press("end", *(["backspace"] * len(widget.value)))
-        if text:
-            await self.pilot.press(*text)
-        await self.pilot.pause()
-        assert widget.value == text, f"{selector} holds {widget.value!r}, not {text!r}"
-
-    async def choose(self, selector: str, label: str) -> None:
-        """Open a Select with the keyboard and pick the option whose label starts the text."""
-        select = self.app.screen.query_one(selector, Select)
-        select.focus()
-        await self.pilot.press("enter")
-        await self.pilot.press(*label)
-        await self.pilot.press("enter")
-        await self.settle()
-        assert select.selection is not None, f"{selector}: nothing chosen for {label!r}"
-
-    async def press(self, *keys: str) -> None:
-        await self.pilot.press(*keys)
-        await self.settle()
-
-    def errors(self) -> dict[str, str]:
-        screen = self.app.screen
-        return screen.errors() if hasattr(screen, "errors") else {}
-
-    def error(self, field_id: str) -> str | None:
-        return self.errors().get(field_id)
-
-    @property
-    def step(self) -> str | None:
-        return self.app.current_step
+    # -- reading ---------------------------------------------------------------
 
     def text(self) -> str:
-        """Everything the current screen shows, as plain text."""
+        """Every text, label and button of the current screen (hidden ones too), as plain text."""
         return " ".join(str(w.render()) for w in self.app.screen.query("Static, Label, Button"))
 
     def screen_lines(self) -> list[str]:
         """What the terminal shows right now, line by line (the rendered screen, not widget state)."""
         return [strip.text for strip in self.app.screen._compositor.render_strips()]
 
-    def newest_code(self, to: str | None = None) -> str:
-        code = outbox.newest_code(self.app.ctx, to)
-        assert code, "no code in the outbox"
-        return code
-
     async def expect_step(self, step: str) -> None:
-        await self.wait_for(lambda: self.step == step, f"step {step}")
+        await self.until(lambda: self.step == step, f"passo {step}")
 
     # -- whole steps -----------------------------------------------------------
 
-    async def personal_data(self, nome: str, cognome: str, data: str, sesso: str) -> None:
-        await self.type("#nome", nome)
-        await self.type("#cognome", cognome)
-        await self.type("#data-nascita", data)
-        await self.choose("#sesso", sesso)
-
-    async def register_until_code(
-        self, *, nome: str, cognome: str, data: str, sesso: str, username: str, password: str
-    ) -> None:
+    async def to_3a(self) -> None:
+        """From 1A: Registrati, then a person (2A), to the personal data (3A)."""
         await self.expect_step("1A")
         await self.click("#registrati")
         await self.expect_step("2A")
         await self.click("#persona")
         await self.expect_step("3A")
+
+    async def personal_data(self, nome: str, cognome: str, data: str, sesso: str) -> None:
+        await self.type_keys("#nome", nome)
+        await self.type_keys("#cognome", cognome)
+        await self.type_keys("#data-nascita", data)
+        await self.choose_option("#sesso", sesso)
+
+    async def register_until_code(
+        self, *, nome: str, cognome: str, data: str, sesso: str, username: str, password: str
+    ) -> None:
+        await self.to_3a()
         await self.personal_data(nome, cognome, data, sesso)
         await self.click("#continua")
         await self.expect_step("4A")
-        await self.type("#username", username)
+        await self.type_keys("#username", username)
         await self.click("#continua")
         await self.expect_step("5A")
-        await self.type("#password", password)
-        await self.type("#conferma-password", password)
+        await self.type_keys("#password", password)
+        await self.type_keys("#conferma-password", password)
         await self.click("#privacy")
         await self.click("#registrati")
 
+    async def to_1b(
+        self, nome: str, cognome: str, data: str, sesso: str, username: str, password: str = PASSWORD
+    ) -> None:
+        """Registration of someone the registry does not recognise, up to path B (1B)."""
+        await self.register_until_code(
+            nome=nome, cognome=cognome, data=data, sesso=sesso, username=username, password=password
+        )
+        await self.expect_step("1B")
+
     async def login(self, username: str, password: str) -> None:
-        await self.type("#username", username)
-        await self.type("#password", password)
+        await self.type_keys("#username", username)
+        await self.type_keys("#password", password)
         await self.click("#accedi")
+
+    async def login_with_code(self, username: str, password: str, mobile: str) -> None:
+        """From 1A: Accedi (8A), the credentials, the code sent to `mobile` (9A), the products."""
+        await self.click("#accedi")
+        await self.expect_step("8A")
+        await self.login(username, password)
+        await self.expect_step("9A")
+        await self.type_keys("#otp", self.code(mobile))
+        await self.click("#continua")
+        await self.until(lambda: "I tuoi prodotti" in self.text(), "i prodotti")
+
+    # -- the operator ----------------------------------------------------------
+
+    async def open_operator_login(self) -> None:
+        """F9: the operator's sign-in."""
+        await self.key("f9")
+        await self.until(lambda: isinstance(self.app.screen, OperatorLoginScreen), "l'accesso operatore")
+        await self.settle()
+
+    async def operator_sign_in(self, username: str = OPERATOR_USERNAME, password: str = OPERATOR_PASSWORD) -> None:
+        """On the operator's sign-in: the name, the password, Accedi."""
+        await self.type_keys("#operatore-username", username)
+        await self.type_keys("#operatore-password", password)
+        await self.click("#operatore-accedi")
+
+    async def operator_home(
+        self, username: str = OPERATOR_USERNAME, password: str = OPERATOR_PASSWORD
+    ) -> OperatorHomeScreen:
+        """F9, signed in: the operator's home."""
+        await self.open_operator_login()
+        await self.operator_sign_in(username=username, password=password)
+        await self.until(lambda: isinstance(self.app.screen, OperatorHomeScreen), "la home dell'operatore")
+        await self.settle()
+        return self.app.screen
+
+    async def answer_confirmation(self, button: str) -> None:
+        """A confirmation comes; `button` (#conferma, #annulla) answers it and it closes."""
+        await self.until(lambda: isinstance(self.app.screen, ConfirmModal), "la conferma")
+        await self.click(button)
+        await self.until(lambda: not isinstance(self.app.screen, ConfirmModal), "la conferma chiusa")
+
+    # -- the command palette ---------------------------------------------------
+
+    async def open_palette(self) -> CommandList:
+        await self.key("ctrl+p")
+        await self.until(lambda: CommandPalette.is_open(self.app), "la palette dei comandi")
+        return self.app.screen.query_one(CommandList)
+
+    async def run_command(self, title: str) -> None:
+        """Open the palette, type the command's name and run the matching entry."""
+        commands = await self.open_palette()
+        await self.pilot.press(*title)
+        await self.until(lambda: title in palette_titles(commands), f"{title!r} nella palette")
+        commands.highlighted = palette_titles(commands).index(title)
+        await self.key("enter")
+        await self.until(lambda: not CommandPalette.is_open(self.app), "la palette chiusa")
+        await self.settle()

@@ -58,7 +58,7 @@ def folder(tmp_path, settings) -> Path:
 
 
 async def open_form(app, d: Driver, origin: str = "7B", **kwargs) -> AssistanceFormScreen:
-    await d.wait_for(lambda: d.step is not None, "the first step")
+    await d.until(lambda: d.step is not None, "the first step")
     screen = AssistanceFormScreen(origin=origin, **kwargs)
     app.go(screen)
     await d.expect_step(origin)
@@ -73,12 +73,12 @@ async def fill_fields(d: Driver, *, keys: bool = False, **changes: str) -> None:
         if not screen.query_one(f"#campo-{widget_id}").display:
             continue
         if keys:
-            await d.type(f"#{widget_id}", text)
+            await d.type_keys(f"#{widget_id}", text)
         else:
             screen.query_one(f"#{widget_id}", Input).value = text
     if keys:
-        await d.choose("#sesso", "Maschio")
-        await d.choose("#tipo-documento", "Carta")
+        await d.choose_option("#sesso", "Maschio")
+        await d.choose_option("#tipo-documento", "Carta")
     else:
         screen.query_one("#sesso", Select).value = "M"
         screen.query_one("#tipo-documento", Select).value = "Carta d'identità"
@@ -94,10 +94,10 @@ async def pick(d: Driver, widget_id: str, path: Path | str) -> None:
     """Attach through the real file picker: open it, type the path (absolute, or
     relative to the folder it opens in), confirm."""
     await d.click(f"#{widget_id}")
-    await d.wait_for(lambda: isinstance(d.app.screen, DocumentPicker), "the file picker")
-    await d.type("Input", str(path))
-    await d.press("enter")
-    await d.wait_for(lambda: not isinstance(d.app.screen, DocumentPicker), "the picker to close")
+    await d.until(lambda: isinstance(d.app.screen, DocumentPicker), "the file picker")
+    await d.type_keys("Input", str(path))
+    await d.key("enter")
+    await d.until(lambda: not isinstance(d.app.screen, DocumentPicker), "the picker to close")
     await d.settle()
 
 
@@ -141,7 +141,7 @@ async def test_filled_form_is_sent_and_confirmed(make_app, folder):
         assert "640×400 pixel" in file_line(d, "allega-retro")
         assert d.errors() == {}
         await d.click("#invia-richiesta")
-        await d.wait_for(lambda: "Richiesta inviata" in d.text(), "the confirmation")
+        await d.until(lambda: "Richiesta inviata" in d.text(), "the confirmation")
         assert d.step == "7B"
         assert str(app.screen.query_one("#passo", Static).render()) == "Passo 7B · Richiesta inviata"
         [row] = requests(app)
@@ -168,15 +168,15 @@ async def test_picker_starts_in_the_last_folder_used(make_app, folder):
         d = Driver(pilot)
         await open_form(app, d, "7B")
         await d.click("#allega-fronte")
-        await d.wait_for(lambda: isinstance(app.screen, DocumentPicker), "the file picker")
+        await d.until(lambda: isinstance(app.screen, DocumentPicker), "the file picker")
         assert app.screen.query_one(DirectoryNavigation).location == folder
-        await d.press("escape")
+        await d.key("escape")
         await pick(d, "allega-fronte", "scansioni/fronte.pdf")
         assert "2 pagine" in file_line(d, "allega-fronte")
         await d.click("#allega-retro")
-        await d.wait_for(lambda: isinstance(app.screen, DocumentPicker), "the file picker")
+        await d.until(lambda: isinstance(app.screen, DocumentPicker), "the file picker")
         assert app.screen.query_one(DirectoryNavigation).location == folder / "scansioni"
-        await d.press("escape")
+        await d.key("escape")
         assert d.step == "7B"
         assert "Nessun file allegato" in file_line(d, "allega-retro")
 
@@ -213,7 +213,7 @@ async def test_uploads_refused_at_their_field(make_app, folder):
         await attach(d, screen, "allega-retro", folder / "retro.png")
         assert d.errors() == {}
         await d.click("#invia-richiesta")
-        await d.wait_for(lambda: "Richiesta inviata" in d.text(), "the confirmation")
+        await d.until(lambda: "Richiesta inviata" in d.text(), "the confirmation")
         assert len(os.listdir(app.settings.documents_dir)) == 2
 
 
@@ -251,17 +251,17 @@ async def test_mobile_as_the_guide_asks(make_app, folder):
         await attach(d, screen, "allega-fronte", folder / "fronte.pdf")
         await attach(d, screen, "allega-retro", folder / "retro.png")
         for mobile, message in [("+393471112222", "senza +39"), ("347.111.2222", "senza punti")]:
-            await d.type("#cellulare", mobile)
+            await d.type_keys("#cellulare", mobile)
             await d.click("#invia-richiesta")
             assert set(d.errors()) == {"cellulare"}, d.errors()
             assert message in d.error("cellulare")
             assert app.screen.query_one("#cellulare", Input).value == mobile
             assert app.screen.query_one("#email", Input).value == TYPED["email"]
             assert "fronte.pdf" in file_line(d, "allega-fronte")
-        await d.type("#cellulare", "3471112222")
+        await d.type_keys("#cellulare", "3471112222")
         assert d.error("cellulare") is None
         await d.click("#invia-richiesta")
-        await d.wait_for(lambda: "Richiesta inviata" in d.text(), "the confirmation")
+        await d.until(lambda: "Richiesta inviata" in d.text(), "the confirmation")
         assert requests(app)[0].contact_value == "+393471112222"
 
 
@@ -298,7 +298,7 @@ async def test_variant_switch_shows_and_hides_address_fields(make_app, folder):
         await attach(d, screen, "allega-fronte", folder / "fronte.pdf")
         await attach(d, screen, "allega-retro", folder / "retro.png")
         await d.click("#invia-richiesta")
-        await d.wait_for(lambda: "Richiesta inviata" in d.text(), "the confirmation")
+        await d.until(lambda: "Richiesta inviata" in d.text(), "the confirmation")
         assert d.step == "11A"
         [row] = requests(app)
         assert (row.origin, row.variant, row.indirizzo, row.citta) == ("11A", "app", "", "")
@@ -320,7 +320,7 @@ async def test_prefilled_for_a_logged_in_customer(make_app):
         with app.ctx.db.session() as session:
             anna = session.exec(select(Customer.id).where(Customer.codice_fiscale == "CNTNNA79P70L219K")).one()
         await open_form(app, d, "11A", customer_id=anna)
-        await d.wait_for(lambda: app.screen.query_one("#nome", Input).value == "Anna", "the prefill")
+        await d.until(lambda: app.screen.query_one("#nome", Input).value == "Anna", "the prefill")
         values = {w: app.screen.query_one(f"#{w}", Input).value for w in ("cognome", "luogo-nascita", "data-nascita")}
         assert values == {"cognome": "Conti", "luogo-nascita": "Torino", "data-nascita": "30/09/1979"}
         assert app.screen.query_one("#sesso", Select).value == "F"
@@ -337,7 +337,7 @@ async def test_prefilled_from_3a_and_kept_across_back(make_app, folder):
         await d.personal_data("Stefano", "Moretti", "18/02/1972", "Maschio")
         await d.click("#continua")
         await d.expect_step("4A")
-        await d.type("#username", "stefano.moretti@tiscali.it")
+        await d.type_keys("#username", "stefano.moretti@tiscali.it")
         await d.click("#continua")
         await d.expect_step("5A")
         screen = await open_form(app, d, "7B")
@@ -345,9 +345,9 @@ async def test_prefilled_from_3a_and_kept_across_back(make_app, folder):
         assert app.screen.query_one("#data-nascita", Input).value == "18/02/1972"
         assert app.screen.query_one("#sesso", Select).value == "M"
         assert app.screen.query_one("#email", Input).value == "stefano.moretti@tiscali.it"
-        await d.type("#cellulare", "3471112222")
+        await d.type_keys("#cellulare", "3471112222")
         await attach(d, screen, "allega-fronte", folder / "fronte.pdf")
-        await d.press("escape")
+        await d.key("escape")
         await d.expect_step("5A")
         await open_form(app, d, "7B")
         assert app.screen.query_one("#cellulare", Input).value == "3471112222"

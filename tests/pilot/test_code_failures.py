@@ -36,15 +36,15 @@ async def test_wrong_code_counts_tries_then_voids_it(make_app):
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await _to_7a(d)
-        code = d.newest_code(EMAIL)
+        code = d.code(EMAIL)
         for remaining in (4, 3, 2, 1):
-            await d.type("#otp", _wrong(code))
+            await d.type_keys("#otp", _wrong(code))
             await d.click("#continua")
             assert f"{remaining} tentativ" in d.error("otp"), d.errors()
-        await d.type("#otp", _wrong(code))
+        await d.type_keys("#otp", _wrong(code))
         await d.click("#continua")
         assert "Troppi tentativi" in d.error("otp")
-        await d.type("#otp", code)
+        await d.type_keys("#otp", code)
         await d.click("#continua")
         assert "non è più valido" in d.error("otp") or "Nessun codice" in d.error("otp")
         assert d.step == "7A" and _accounts(app) == 0
@@ -57,7 +57,7 @@ async def test_code_format_checked_at_the_field(make_app):
         await _to_7a(d)
         await d.click("#continua")
         assert "Inserisci il codice" in d.error("otp")
-        await d.type("#otp", "123")
+        await d.type_keys("#otp", "123")
         await d.click("#continua")
         assert "6 cifre" in d.error("otp")
 
@@ -67,9 +67,9 @@ async def test_expired_code_is_refused(make_app, clock):
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await _to_7a(d)
-        code = d.newest_code(EMAIL)
+        code = d.code(EMAIL)
         clock.advance(300)
-        await d.type("#otp", code)
+        await d.type_keys("#otp", code)
         await d.click("#continua")
         assert "scaduto" in d.error("otp")
         assert _accounts(app) == 0
@@ -80,22 +80,22 @@ async def test_resend_after_cooldown_voids_the_old_code(make_app, clock):
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await _to_7a(d)
-        first = d.newest_code(EMAIL)
+        first = d.code(EMAIL)
         resend = app.screen.query_one("#reinvia-codice")
         assert resend.disabled
         assert "tra 30 s" in str(app.screen.query_one("#reinvio-stato").render())
         clock.advance(30)
-        await d.wait_for(lambda: not resend.disabled, "resend enabled")
+        await d.until(lambda: not resend.disabled, "resend enabled")
         await d.click("#reinvia-codice")
-        await d.wait_for(lambda: len(outbox.latest(app.ctx)) == 2, "second code")
-        second = d.newest_code(EMAIL)
+        await d.until(lambda: len(outbox.latest(app.ctx)) == 2, "second code")
+        second = d.code(EMAIL)
         assert resend.disabled
-        await d.type("#otp", first)
+        await d.type_keys("#otp", first)
         await d.click("#continua")
         assert d.error("otp") and _accounts(app) == 0
-        await d.type("#otp", second)
+        await d.type_keys("#otp", second)
         await d.click("#continua")
-        await d.wait_for(lambda: "account è stato creato" in d.text(), "account created")
+        await d.until(lambda: "account è stato creato" in d.text(), "account created")
         assert _accounts(app) == 1
 
 
@@ -107,8 +107,8 @@ async def test_resends_are_limited_to_three(make_app, clock):
         resend = app.screen.query_one("#reinvia-codice")
         for _ in range(3):
             clock.advance(30)
-            await d.wait_for(lambda: not resend.disabled, "resend enabled")
+            await d.until(lambda: not resend.disabled, "resend enabled")
             await d.click("#reinvia-codice")
         clock.advance(30)
-        await d.wait_for(lambda: "numero massimo" in str(app.screen.query_one("#reinvio-stato").render()), "limit")
+        await d.until(lambda: "numero massimo" in str(app.screen.query_one("#reinvio-stato").render()), "limit")
         assert resend.disabled

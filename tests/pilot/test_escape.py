@@ -16,32 +16,32 @@ from areaclienti_tui.steps.verification import AccountCreatedScreen
 from areaclienti_tui.widgets.modals import ConfirmModal
 from tests.pilot.conftest import SIZE
 from tests.pilot.driver import Driver
-from tests.pilot.test_security import ANNA, ANNA_MOBILE, ANNA_PASSWORD, login_with_code
+from tests.pilot.test_security import ANNA, ANNA_MOBILE, ANNA_PASSWORD
 
 
 async def test_esc_on_the_products_asks_before_ending_the_session(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await login_with_code(d, ANNA, ANNA_PASSWORD, ANNA_MOBILE)
+        await d.login_with_code(ANNA, ANNA_PASSWORD, ANNA_MOBILE)
         assert isinstance(app.screen, ProductsScreen)
         # Esc asks; Enter by habit answers Annulla (it has the focus): still signed in.
-        await d.press("escape")
-        await d.wait_for(lambda: isinstance(app.screen, ConfirmModal), "the question")
+        await d.key("escape")
+        await d.until(lambda: isinstance(app.screen, ConfirmModal), "the question")
         assert "uscire dall'Area Clienti" in d.text()
         assert isinstance(app.focused, Button) and app.focused.id == "annulla"
-        await d.press("enter")
-        await d.wait_for(lambda: isinstance(app.screen, ProductsScreen), "the products again")
+        await d.key("enter")
+        await d.until(lambda: isinstance(app.screen, ProductsScreen), "the products again")
         assert app.journey.login is not None
         # Esc on the question closes it: still signed in.
-        await d.press("escape")
-        await d.wait_for(lambda: isinstance(app.screen, ConfirmModal), "the question")
-        await d.press("escape")
-        await d.wait_for(lambda: isinstance(app.screen, ProductsScreen), "the products again")
+        await d.key("escape")
+        await d.until(lambda: isinstance(app.screen, ConfirmModal), "the question")
+        await d.key("escape")
+        await d.until(lambda: isinstance(app.screen, ProductsScreen), "the products again")
         assert app.journey.login is not None
         # Confirmed: out, back at 1A.
-        await d.press("escape")
-        await d.wait_for(lambda: isinstance(app.screen, ConfirmModal), "the question")
+        await d.key("escape")
+        await d.until(lambda: isinstance(app.screen, ConfirmModal), "the question")
         await d.click("#conferma")
         await d.expect_step("1A")
         assert app.journey.login is None
@@ -53,10 +53,10 @@ async def test_esc_on_account_created_stays_there(make_app):
         d = Driver(pilot)
         await d.expect_step("1A")
         app.push_screen(AccountCreatedScreen("mario.rossi@gmail.com"))
-        await d.wait_for(lambda: isinstance(app.screen, AccountCreatedScreen), "7A Fatto")
+        await d.until(lambda: isinstance(app.screen, AccountCreatedScreen), "7A Fatto")
         screen = app.screen
-        await d.press("escape")
-        await d.press("escape")
+        await d.key("escape")
+        await d.key("escape")
         assert app.screen is screen and d.step == "7A"  # not 8A
         assert "escape" not in app.screen.active_bindings  # and the footer does not offer it
         assert app.focused is screen.query_one("#accedi")
@@ -68,9 +68,9 @@ async def test_esc_on_request_sent_stays_there(make_app):
         d = Driver(pilot)
         await d.expect_step("1A")
         app.push_screen(AssistanceSentScreen(7, origin="11A", email="anna.conti@outlook.it"))
-        await d.wait_for(lambda: isinstance(app.screen, AssistanceSentScreen), "request sent")
+        await d.until(lambda: isinstance(app.screen, AssistanceSentScreen), "request sent")
         screen = app.screen
-        await d.press("escape")
+        await d.key("escape")
         assert app.screen is screen and d.step == "11A"
 
 
@@ -87,20 +87,20 @@ async def test_esc_on_6b_goes_back_to_2b_with_the_codice_fiscale(make_app):
         app.screen.query_one("#sesso").value = "M"
         await d.click("#continua")
         await d.expect_step("4A")
-        await d.type("#username", "roberto.villa@gmail.com")
+        await d.type_keys("#username", "roberto.villa@gmail.com")
         await d.click("#continua")
         await d.expect_step("5A")
-        await d.type("#password", "Girasole#Verde7")
-        await d.type("#conferma-password", "Girasole#Verde7")
+        await d.type_keys("#password", "Girasole#Verde7")
+        await d.type_keys("#conferma-password", "Girasole#Verde7")
         await d.click("#privacy")
         await d.click("#registrati")
         await d.expect_step("1B")
         await d.click("#continua")
         await d.expect_step("2B")
-        await d.type("#codice-fiscale", "VLLRRT70A01C933Q")
+        await d.type_keys("#codice-fiscale", "VLLRRT70A01C933Q")
         await d.click("#continua")
         await d.expect_step("6B")
-        await d.press("escape")
+        await d.key("escape")
         await d.expect_step("2B")
         assert app.screen.query_one("#codice-fiscale", Input).value == "VLLRRT70A01C933Q"
 
@@ -112,7 +112,7 @@ async def test_esc_closes_the_biometric_dialog(make_app):
         await d.expect_step("1A")
         chosen: list[object] = []
         app.push_screen(BiometricModal([security.Enrolment(1, ANNA, "a***i@outlook.it")]), chosen.append)
-        await d.wait_for(lambda: isinstance(app.screen, BiometricModal), "the dialog")
-        await d.press("escape")
-        await d.wait_for(lambda: chosen == [None], "the dialog closed without a choice")
+        await d.until(lambda: isinstance(app.screen, BiometricModal), "the dialog")
+        await d.key("escape")
+        await d.until(lambda: chosen == [None], "the dialog closed without a choice")
         assert d.step == "1A"

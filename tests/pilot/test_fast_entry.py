@@ -16,12 +16,6 @@ PASSWORD = "Girasole#Verde7"
 SHOWN = "+39 328 987 6543"
 
 
-async def _to_3a(d: Driver) -> None:
-    await d.click("#registrati")
-    await d.click("#persona")
-    await d.expect_step("3A")
-
-
 async def _clear(d: Driver, field: DateInput) -> None:
     field.focus()
     await d.pilot.press("end", *(["backspace"] * len(field.value)))
@@ -32,7 +26,7 @@ async def test_date_typed_without_slashes_gets_them_as_one_types(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await _to_3a(d)
+        await d.to_3a()
         field = app.screen.query_one("#data-nascita", DateInput)
         await d.click("#data-nascita")
         shown = []
@@ -65,7 +59,7 @@ async def test_date_pasted_or_set_is_shown_as_gg_mm_aaaa_on_blur_and_submit(make
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await _to_3a(d)
+        await d.to_3a()
         field = app.screen.query_one("#data-nascita", DateInput)
         await _clear(d, field)
         field.post_message(events.Paste("14.3.1975"))
@@ -77,10 +71,10 @@ async def test_date_pasted_or_set_is_shown_as_gg_mm_aaaa_on_blur_and_submit(make
         assert field.value == "01/02/1980"
         field.value = "14 3 1975"
         await d.settle()
-        await d.type("#nome", "Mario")
-        await d.type("#cognome", "Rossi")
+        await d.type_keys("#nome", "Mario")
+        await d.type_keys("#cognome", "Rossi")
         field.value = "14-3-1975"
-        await d.choose("#sesso", "Maschio")
+        await d.choose_option("#sesso", "Maschio")
         await d.click("#continua")
         await d.expect_step("4A")
         person = app.journey.person
@@ -94,12 +88,12 @@ async def test_date_error_after_normalising_stays_shown(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await _to_3a(d)
-        await d.type("#nome", "Mario")
-        await d.type("#cognome", "Rossi")
+        await d.to_3a()
+        await d.type_keys("#nome", "Mario")
+        await d.type_keys("#cognome", "Rossi")
         field = app.screen.query_one("#data-nascita", DateInput)
         field.value = "1-1-2015"
-        await d.choose("#sesso", "Maschio")
+        await d.choose_option("#sesso", "Maschio")
         await d.click("#continua")
         assert d.step == "3A"
         assert field.value == "01/01/2015"
@@ -117,7 +111,7 @@ async def test_sesso_takes_m_and_f_typed_on_the_closed_menu(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await _to_3a(d)
+        await d.to_3a()
         select = app.screen.query_one("#sesso", Select)
         select.focus()
         await d.settle()
@@ -138,7 +132,7 @@ async def test_sesso_takes_m_and_f_typed_on_the_closed_menu(make_app):
         await pilot.press("m", "a", "enter")
         await d.settle()
         assert select.value == "M" and not select.expanded
-        await d.choose("#sesso", "Femmina")
+        await d.choose_option("#sesso", "Femmina")
         assert select.value == "F"
 
 
@@ -146,7 +140,7 @@ async def test_3a_filled_at_speed_with_the_keyboard_only(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await _to_3a(d)
+        await d.to_3a()
         assert app.focused is app.screen.query_one("#nome")
         await pilot.press(*"Mario", "tab", *"Rossi", "tab", *"14031975", "tab", "m")
         await d.settle()
@@ -170,9 +164,9 @@ async def test_mobile_user_goes_from_7a_to_login_with_the_prefilled_username(mak
         await d.expect_step("6A")
         await d.click("#continua")
         await d.expect_step("7A")
-        await d.type("#otp", d.newest_code("+393289876543"))
+        await d.type_keys("#otp", d.code("+393289876543"))
         await d.click("#continua")
-        await d.wait_for(lambda: "account è stato creato" in d.text(), "account created")
+        await d.until(lambda: "account è stato creato" in d.text(), "account created")
         assert SHOWN in d.text()  # the 7A success page
         await d.click("#accedi")
         await d.expect_step("8A")
@@ -180,10 +174,10 @@ async def test_mobile_user_goes_from_7a_to_login_with_the_prefilled_username(mak
         assert app.focused is app.screen.query_one("#password")
         await pilot.press(*PASSWORD, "enter")
         await d.settle()
-        await d.wait_for(lambda: d.step == "9A" or "I tuoi prodotti" in d.text(), "9A or the products")
+        await d.until(lambda: d.step == "9A" or "I tuoi prodotti" in d.text(), "9A or the products")
         if d.step == "9A":
-            await d.type("#otp", d.newest_code("+393289876543"))
+            await d.type_keys("#otp", d.code("+393289876543"))
             await d.click("#continua")
-        await d.wait_for(lambda: "I tuoi prodotti" in d.text(), "products")
+        await d.until(lambda: "I tuoi prodotti" in d.text(), "products")
         assert f"Nome utente: {SHOWN}" in d.text()
         assert app.journey.login is not None and app.journey.login.username == "+393289876543"

@@ -9,12 +9,6 @@ from tests.pilot.conftest import SIZE
 from tests.pilot.driver import Driver
 
 
-async def _to_3a(d: Driver) -> None:
-    await d.click("#registrati")
-    await d.click("#persona")
-    await d.expect_step("3A")
-
-
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [
@@ -33,10 +27,10 @@ async def test_3a_field_errors_keep_other_fields(make_app, field, value, message
     good = {"nome": "Mario", "cognome": "Rossi", "data-nascita": "14/03/1975"}
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await _to_3a(d)
+        await d.to_3a()
         for widget_id, text in good.items():
-            await d.type(f"#{widget_id}", value if widget_id == field else text)
-        await d.choose("#sesso", "Maschio")
+            await d.type_keys(f"#{widget_id}", value if widget_id == field else text)
+        await d.choose_option("#sesso", "Maschio")
         await d.click("#continua")
         assert d.step == "3A"
         error = d.error(field)
@@ -46,7 +40,7 @@ async def test_3a_field_errors_keep_other_fields(make_app, field, value, message
             if widget_id != field:
                 assert app.screen.query_one(f"#{widget_id}").value == text
         # Correcting the field clears its message and lets the customer go on.
-        await d.type(f"#{field}", good[field])
+        await d.type_keys(f"#{field}", good[field])
         assert d.error(field) is None
         await d.click("#continua")
         await d.expect_step("4A")
@@ -56,8 +50,8 @@ async def test_3a_sex_required_and_all_errors_shown_together(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await _to_3a(d)
-        await d.type("#nome", "Mario")
+        await d.to_3a()
+        await d.type_keys("#nome", "Mario")
         await d.click("#continua")
         assert set(d.errors()) == {"cognome", "data-nascita", "sesso"}
         assert "sesso" in d.error("sesso").lower()
@@ -65,7 +59,7 @@ async def test_3a_sex_required_and_all_errors_shown_together(make_app):
 
 
 async def _to_4a(d: Driver) -> None:
-    await _to_3a(d)
+    await d.to_3a()
     await d.personal_data("Mario", "Rossi", "14/03/1975", "Maschio")
     await d.click("#continua")
     await d.expect_step("4A")
@@ -90,7 +84,7 @@ async def test_4a_username_errors(make_app, value, message):
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await _to_4a(d)
-        await d.type("#username", value)
+        await d.type_keys("#username", value)
         await d.click("#continua")
         assert d.step == "4A"
         assert message.lower() in (d.error("username") or "").lower(), d.errors()
@@ -104,7 +98,7 @@ async def test_4a_username_errors(make_app, value, message):
 
 async def _to_5a(d: Driver) -> None:
     await _to_4a(d)
-    await d.type("#username", "mario.rossi@gmail.com")
+    await d.type_keys("#username", "mario.rossi@gmail.com")
     await d.click("#continua")
     await d.expect_step("5A")
 
@@ -130,8 +124,8 @@ async def test_5a_password_errors(make_app, password, confirm, field, message):
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await _to_5a(d)
-        await d.type("#password", password)
-        await d.type("#conferma-password", confirm)
+        await d.type_keys("#password", password)
+        await d.type_keys("#conferma-password", confirm)
         await d.click("#privacy")
         await d.click("#registrati")
         assert d.step == "5A"
@@ -144,13 +138,13 @@ async def test_5a_consent_required_and_checklist_is_live(make_app):
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await _to_5a(d)
-        await d.type("#password", "girasole")
+        await d.type_keys("#password", "girasole")
         assert "○" in str(app.screen.query_one("#requisito-upper").render())
         assert "✔" in str(app.screen.query_one("#requisito-length").render())
-        await d.type("#password", "Girasole#Verde7")
+        await d.type_keys("#password", "Girasole#Verde7")
         assert "✔" in str(app.screen.query_one("#requisito-upper").render())
         assert "✔" in str(app.screen.query_one("#requisito-digit").render())
-        await d.type("#conferma-password", "Girasole#Verde7")
+        await d.type_keys("#conferma-password", "Girasole#Verde7")
         await d.click("#registrati")
         assert "informativa" in (d.error("privacy") or "").lower()
         assert app.screen.query_one("#password").value == "Girasole#Verde7"
@@ -164,7 +158,7 @@ async def test_5a_privacy_notice_opens_in_a_modal(make_app):
         await d.click("#informativa")
         assert "Versione: 2026-01" in app.screen.query_one("#testo-documento").query_one("Markdown").source
         assert d.step == "5A"
-        await d.press("escape")
+        await d.key("escape")
         assert app.screen.query_one("#password") is not None
 
 
@@ -173,8 +167,8 @@ async def test_back_and_forward_keep_what_was_typed(make_app):
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await _to_5a(d)
-        await d.type("#password", "Girasole#Verde7")
-        await d.press("escape")
+        await d.type_keys("#password", "Girasole#Verde7")
+        await d.key("escape")
         await d.expect_step("4A")
         assert app.screen.query_one("#username").value == "mario.rossi@gmail.com"
         await d.click("#continua")

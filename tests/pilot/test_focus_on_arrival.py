@@ -107,27 +107,15 @@ async def test_focus_comes_back_when_a_busy_step_ends(make_app):
         screen.set_busy(True)
         await d.settle()
         screen.set_busy(False)
-        await d.wait_for(lambda: isinstance(app.focused, Button) and not app.focused.disabled, "a button focused")
-
-
-async def operator_home(d: Driver) -> None:
-    from areaclienti_tui.services.demo import OPERATOR_PASSWORD, OPERATOR_USERNAME
-
-    await d.press("f9")
-    await d.wait_for(lambda: d.app.screen.query("#operatore-username"), "the operator login")
-    await d.type("#operatore-username", OPERATOR_USERNAME)
-    await d.type("#operatore-password", OPERATOR_PASSWORD)
-    await d.press("enter")
-    await d.wait_for(lambda: type(d.app.screen).__name__ == "OperatorHomeScreen", "the operator home")
-    await d.settle()
+        await d.until(lambda: isinstance(app.focused, Button) and not app.focused.disabled, "a button focused")
 
 
 async def test_operator_queue_focuses_the_requests_not_the_sign_out(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await operator_home(d)
-        await d.wait_for(lambda: isinstance(app.focused, DataTable), "the queue focused")
+        await d.operator_home()
+        await d.until(lambda: isinstance(app.focused, DataTable), "the queue focused")
         assert app.focused.id == "richieste", describe(app)
 
 
@@ -135,8 +123,8 @@ async def test_clicking_the_registry_tab_focuses_its_search(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await operator_home(d)
+        await d.operator_home()
         await pilot.click("#--content-tab-anagrafe")
-        await d.wait_for(lambda: getattr(app.focused, "id", None) == "ricerca-anagrafe", "the registry search focused")
+        await d.until(lambda: getattr(app.focused, "id", None) == "ricerca-anagrafe", "the registry search focused")
         await pilot.press(*"Ferrari")
         assert app.focused.value == "Ferrari"

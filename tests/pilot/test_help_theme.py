@@ -12,7 +12,7 @@ from tests.pilot.driver import Driver
 
 
 async def _help(d: Driver) -> HelpModal:
-    await d.wait_for(lambda: isinstance(d.app.screen, HelpModal), "the help")
+    await d.until(lambda: isinstance(d.app.screen, HelpModal), "the help")
     screen = d.app.screen
     assert isinstance(screen, HelpModal)
     return screen
@@ -23,15 +23,15 @@ async def test_f1_opens_the_help_of_1a_and_esc_closes_it(make_app):
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await d.expect_step("1A")
-        await d.press("f1")
+        await d.key("f1")
         help_screen = await _help(d)
         text = help_screen.text()
         assert "Tasti di questa schermata" in text
         assert "F2" in text and "Messaggi" in text and "F1" in text and "Aiuto" in text
         assert "Ctrl+P" in text and "Comandi" in text
         assert "credenziali già in tuo possesso" in text  # the guide's 1A
-        await d.press("escape")
-        await d.wait_for(lambda: not isinstance(app.screen, HelpModal), "the help closed")
+        await d.key("escape")
+        await d.until(lambda: not isinstance(app.screen, HelpModal), "the help closed")
         assert d.step == "1A"
 
 
@@ -43,13 +43,13 @@ async def test_help_of_3a_has_the_guide_text_and_back_key(make_app):
         await d.click("#persona")
         await d.expect_step("3A")
         app.screen.query_one("#registrati, #continua").focus()  # not in a field: ? opens the help
-        await d.press("question_mark")
+        await d.key("question_mark")
         help_screen = await _help(d)
         text = help_screen.text()
         assert "come comunicati ad Inarcassa" in text
         assert "Esc" in text and "Indietro" in text
-        await d.press("escape")
-        await d.wait_for(lambda: d.step == "3A" and not isinstance(app.screen, HelpModal), "back on 3A")
+        await d.key("escape")
+        await d.until(lambda: d.step == "3A" and not isinstance(app.screen, HelpModal), "back on 3A")
 
 
 async def test_question_mark_in_a_field_is_text(make_app):
@@ -60,7 +60,7 @@ async def test_question_mark_in_a_field_is_text(make_app):
         await d.click("#persona")
         await d.expect_step("3A")
         await d.click("#nome")
-        await d.press("question_mark")
+        await d.key("question_mark")
         assert not isinstance(app.screen, HelpModal)
         assert app.screen.query_one("#nome", Input).value == "?"
 
@@ -81,12 +81,12 @@ async def test_palette_in_italian(make_app):
             assert english not in titles
         assert "Tema ad alto contrasto" in titles and "Esci" in titles and "Aiuto" in titles
         await pilot.press("ctrl+p")
-        await d.wait_for(lambda: isinstance(app.screen, CommandPalette), "the palette")
+        await d.until(lambda: isinstance(app.screen, CommandPalette), "the palette")
         palette_input = app.screen.query_one(Input)
         assert palette_input.placeholder == "Cerca un comando…"
         descriptions = {b.description for _, b in app.screen._bindings}
         assert "Chiudi la palette" in descriptions and "Exit the command palette" not in descriptions
-        await d.press("escape")
+        await d.key("escape")
     from textual.widgets._select import SelectOverlay
 
     overlay = {binding.description for _, binding in SelectOverlay._merged_bindings}
@@ -136,14 +136,14 @@ async def test_enter_on_the_consent_does_not_untick_it(make_app):
         await d.click("#persona")
         await d.personal_data("Mario", "Rossi", "14/03/1975", "Maschio")
         await d.click("#continua")
-        await d.type("#username", "mario.rossi@gmail.com")
+        await d.type_keys("#username", "mario.rossi@gmail.com")
         await d.click("#continua")
         await d.expect_step("5A")
         privacy = app.screen.query_one("#privacy", Checkbox)
         privacy.focus()
-        await d.press("space")
+        await d.key("space")
         assert privacy.value is True
         assert "X" in str(privacy.render())
-        await d.press("enter")
+        await d.key("enter")
         assert privacy.value is True  # Enter moves on, it does not untick
         assert app.focused is not privacy

@@ -36,9 +36,7 @@ def values(app, *ids: str) -> tuple[str, ...]:
 
 
 async def at_3a(d: Driver) -> None:
-    await d.click("#registrati")
-    await d.click("#persona")
-    await d.expect_step("3A")
+    await d.to_3a()
     assert d.app.focused is d.app.screen.query_one("#nome")
 
 
@@ -58,7 +56,7 @@ async def test_posted_burst_fills_each_field(make_app):
         d = Driver(pilot)
         await at_3a(d)
         burst(app, *"Mario", "tab", *"Rossi", "tab", *"14/03/1975")
-        await d.wait_for(lambda: values(app, "data-nascita") == ("14/03/1975",), "the date typed")
+        await d.until(lambda: values(app, "data-nascita") == ("14/03/1975",), "the date typed")
         assert values(app, "nome", "cognome", "data-nascita") == ("Mario", "Rossi", "14/03/1975"), values(app, "nome", "cognome", "data-nascita")
         assert app.focused is app.screen.query_one("#data-nascita")
 
@@ -69,7 +67,7 @@ async def test_posted_burst_with_shift_tab_goes_back_a_field(make_app):
         d = Driver(pilot)
         await at_3a(d)
         burst(app, "tab", *"Rossi", "shift+tab", *"Mario", "tab", "tab", *"14/03/1975")
-        await d.wait_for(lambda: values(app, "data-nascita") == ("14/03/1975",), "the date typed")
+        await d.until(lambda: values(app, "data-nascita") == ("14/03/1975",), "the date typed")
         assert values(app, "nome", "cognome", "data-nascita") == ("Mario", "Rossi", "14/03/1975"), values(app, "nome", "cognome", "data-nascita")
 
 
@@ -81,8 +79,8 @@ async def test_enter_that_changes_step_takes_effect_before_the_next_keys(make_ap
         await d.expect_step("1A")
         assert app.focused is app.screen.query_one("#registrati")
         burst(app, "enter", "enter", *"Mario", "tab", *"Rossi", "tab", *"14/03/1975")
-        await d.wait_for(lambda: d.step == "3A" and values(app, "data-nascita") == ("14/03/1975",),
-                         "3A with the date typed")
+        await d.until(lambda: d.step == "3A" and values(app, "data-nascita") == ("14/03/1975",),
+                      "3A with the date typed")
         assert values(app, "nome", "cognome", "data-nascita") == ("Mario", "Rossi", "14/03/1975"), values(app, "nome", "cognome", "data-nascita")
 
 
@@ -99,8 +97,8 @@ async def test_enter_that_submits_with_a_check_moves_the_typing_to_the_next_step
         await d.click("#continua")
         await d.expect_step("4A")
         burst(app, *"mario.rossi@gmail.com", "enter", *"Girasole#Verde7", "tab", *"Girasole#Verde7")
-        await d.wait_for(lambda: d.step == "5A" and values(app, "conferma-password") == ("Girasole#Verde7",),
-                         "5A with the confirmation typed")
+        await d.until(lambda: d.step == "5A" and values(app, "conferma-password") == ("Girasole#Verde7",),
+                      "5A with the confirmation typed")
         assert values(app, "password") == ("Girasole#Verde7",)
         assert app.journey.username is not None and app.journey.username.value == "mario.rossi@gmail.com"
 
@@ -113,7 +111,7 @@ async def test_enter_that_refuses_keeps_the_typing_on_the_same_step(make_app):
         await at_3a(d)
         burst(app, *"Mario", "tab", *"Rossi", "tab", *"14/03/1975", "enter")
         # The sex is missing: Enter submits, the form stays at 3A with the error on #sesso.
-        await d.wait_for(lambda: "sesso" in d.errors(), "the missing sex reported")
+        await d.until(lambda: "sesso" in d.errors(), "the missing sex reported")
         assert d.step == "3A"
         assert values(app, "nome", "cognome", "data-nascita") == ("Mario", "Rossi", "14/03/1975"), values(app, "nome", "cognome", "data-nascita")
 
@@ -162,15 +160,13 @@ async def test_a_bare_app_keeps_the_order_and_a_widget_that_takes_tab_keeps_it()
 async def test_arrows_on_the_operator_tabs_keep_the_focus_on_the_tabs(make_app):
     from textual.widgets import Tabs
 
-    from tests.pilot.test_focus_on_arrival import operator_home
-
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await operator_home(d)
+        await d.operator_home()
         app.screen.query_one(Tabs).focus()
-        await d.press("right")
-        await d.wait_for(lambda: app.screen.query_one("#schede").active == "anagrafe", "the registry tab")
+        await d.key("right")
+        await d.until(lambda: app.screen.query_one("#schede").active == "anagrafe", "the registry tab")
         assert isinstance(app.focused, Tabs)
 
 
@@ -181,4 +177,4 @@ async def test_editing_keys_in_a_burst_act_before_the_next_characters(make_app):
         d = Driver(pilot)
         await at_3a(d)
         burst(app, *"Mrio", "left", "left", "left", "a", "end", "!", "backspace")
-        await d.wait_for(lambda: values(app, "nome") == ("Mario",), "Mario")
+        await d.until(lambda: values(app, "nome") == ("Mario",), "Mario")

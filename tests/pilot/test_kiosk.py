@@ -39,25 +39,21 @@ def audit_kinds(ctx) -> list[tuple[str, str]]:
 
 
 async def ask_to_quit(d: Driver) -> KioskUnlockModal:
-    await d.press("ctrl+q")
-    await d.wait_for(lambda: isinstance(d.app.screen, KioskUnlockModal), "the operator login of the kiosk")
+    await d.key("ctrl+q")
+    await d.until(lambda: isinstance(d.app.screen, KioskUnlockModal), "the operator login of the kiosk")
     await d.settle()
     return d.app.screen  # type: ignore[return-value]
 
 
 async def operator_unlocks(d: Driver, password: str = demo.OPERATOR_PASSWORD) -> None:
-    await d.type("#kiosk-operatore", OPERATOR)
-    await d.type("#kiosk-password", password)
+    await d.type_keys("#kiosk-operatore", OPERATOR)
+    await d.type_keys("#kiosk-password", password)
     await d.click("#kiosk-accedi")
 
 
 async def to_personal_data(d: Driver) -> None:
-    await d.expect_step("1A")
-    await d.click("#registrati")
-    await d.expect_step("2A")
-    await d.click("#persona")
-    await d.expect_step("3A")
-    await d.type("#nome", "Mario")
+    await d.to_3a()
+    await d.type_keys("#nome", "Mario")
 
 
 # -- no way out -------------------------------------------------------------------------------
@@ -68,14 +64,14 @@ async def test_kiosk_has_no_operator_key_no_palette_and_no_outbox(make_app, demo
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await d.expect_step("1A")
-        await d.press("f9")
+        await d.key("f9")
         assert d.step == "1A" and not any(isinstance(s, OperatorScreen) for s in app.screen_stack)
-        await d.press("ctrl+p")
+        await d.key("ctrl+p")
         assert not CommandPalette.is_open(app)
         assert app.check_action("command_palette", ()) is False
         # Codes reach the customer by `outbox --follow` elsewhere, never on the kiosk's screen.
         assert not app.screen.query_one(OutboxPane).display
-        await d.press("f2")
+        await d.key("f2")
         assert not app.screen.query_one(OutboxPane).display
         shown = {binding.action for (_, binding, enabled, _) in app.active_bindings.values() if enabled}
         assert not shown & {"operator", "command_palette", "toggle_outbox"}
@@ -91,10 +87,10 @@ async def test_quit_key_asks_an_operator_and_a_wrong_password_keeps_the_kiosk(ma
         await d.click("#kiosk-accedi")
         assert modal.errors() == {"kiosk-operatore": "Inserisci il nome utente dell'operatore."}
         await operator_unlocks(d, password="Sbagliata#2026")
-        await d.wait_for(lambda: modal.errors().get("kiosk-password") == INVALID_CREDENTIALS, "the refusal")
+        await d.until(lambda: modal.errors().get("kiosk-password") == INVALID_CREDENTIALS, "the refusal")
         assert app.screen.query_one("#kiosk-password").value == ""
         assert app.is_running and app.operator is None
-        await d.press("ctrl+q")  # asking again does not stack a second window
+        await d.key("ctrl+q")  # asking again does not stack a second window
         assert sum(isinstance(s, KioskUnlockModal) for s in app.screen_stack) == 1
         await d.click("#kiosk-annulla")
         await d.expect_step("3A")
@@ -111,12 +107,12 @@ async def test_right_operator_opens_the_operator_area_and_leaving_signs_out(make
         await d.expect_step("1A")
         await ask_to_quit(d)
         await operator_unlocks(d)
-        await d.wait_for(lambda: app.screen.query_one("#kiosk-scelta").display, "the operator's choice")
+        await d.until(lambda: app.screen.query_one("#kiosk-scelta").display, "the operator's choice")
         await d.click("#kiosk-area-operatore")
-        await d.wait_for(lambda: isinstance(app.screen, OperatorHomeScreen), "operator home")
+        await d.until(lambda: isinstance(app.screen, OperatorHomeScreen), "operator home")
         assert app.operator == OPERATOR
         await d.settle()
-        await d.press("escape")
+        await d.key("escape")
         await d.expect_step("1A")
         assert app.operator is None  # a kiosk never keeps the area open for the next customer
         assert app.is_running
@@ -130,7 +126,7 @@ async def test_right_operator_may_go_back_to_the_kiosk(make_app, demo_ctx):
         await d.expect_step("1A")
         await ask_to_quit(d)
         await operator_unlocks(d)
-        await d.wait_for(lambda: app.screen.query_one("#kiosk-scelta").display, "the operator's choice")
+        await d.until(lambda: app.screen.query_one("#kiosk-scelta").display, "the operator's choice")
         await d.click("#kiosk-resta")
         await d.expect_step("1A")
         assert not isinstance(app.screen, KioskUnlockModal)
@@ -144,7 +140,7 @@ async def test_right_operator_closes_the_kiosk(make_app, demo_ctx):
         await d.expect_step("1A")
         await ask_to_quit(d)
         await operator_unlocks(d)
-        await d.wait_for(lambda: app.screen.query_one("#kiosk-scelta").display, "the operator's choice")
+        await d.until(lambda: app.screen.query_one("#kiosk-scelta").display, "the operator's choice")
         await pilot.click("#kiosk-esci")
         for _ in range(200):
             if app.return_code is not None:
@@ -214,7 +210,7 @@ async def test_activity_restarts_the_idle_time(make_app, demo_ctx, clock):
         d = Driver(pilot)
         await to_personal_data(d)
         clock.advance(200)
-        await d.type("#cognome", "Rossi")  # keys
+        await d.type_keys("#cognome", "Rossi")  # keys
         clock.advance(200)
         assert app.check_kiosk_idle() is False
         await d.click("#data-nascita")  # the mouse
@@ -233,9 +229,9 @@ async def test_idle_also_closes_an_operator_area_left_open(make_app, demo_ctx, c
         await d.expect_step("1A")
         await ask_to_quit(d)
         await operator_unlocks(d)
-        await d.wait_for(lambda: app.screen.query_one("#kiosk-scelta").display, "the operator's choice")
+        await d.until(lambda: app.screen.query_one("#kiosk-scelta").display, "the operator's choice")
         await d.click("#kiosk-area-operatore")
-        await d.wait_for(lambda: isinstance(app.screen, OperatorHomeScreen), "operator home")
+        await d.until(lambda: isinstance(app.screen, OperatorHomeScreen), "operator home")
         await d.settle()
         clock.advance(IDLE)
         assert app.check_kiosk_idle() is True

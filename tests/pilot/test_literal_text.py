@@ -23,13 +23,11 @@ from areaclienti_tui.rules.text import find_control_char
 from areaclienti_tui.services import audit, demo, importer
 from areaclienti_tui.services.operators import add_operator
 from areaclienti_tui.services.passwords import hash_password
-from areaclienti_tui.steps.operator import OperatorHomeScreen, OperatorLoginScreen
 from areaclienti_tui.store.models import Account, AssistanceRequest, Customer
 from areaclienti_tui.widgets.literal import PlainTable, TextInput, shown, template
 from tests.pilot.conftest import SIZE
 from tests.pilot.driver import Driver
 
-OPERATOR = demo.OPERATOR_USERNAME
 OPERATOR_PASSWORD = demo.OPERATOR_PASSWORD
 CONTROL_MESSAGE = "carattere di controllo non ammesso"
 
@@ -51,21 +49,9 @@ def no_fault(app) -> None:
     assert app._exception is None, f"the app failed: {app._exception!r}"
 
 
-async def operator_home(d: Driver, username: str = OPERATOR, password: str = OPERATOR_PASSWORD) -> OperatorHomeScreen:
-    await d.press("f9")
-    await d.wait_for(lambda: isinstance(d.app.screen, OperatorLoginScreen), "operator login")
-    await d.settle()
-    await d.type("#operatore-username", username)
-    await d.type("#operatore-password", password)
-    await d.click("#operatore-accedi")
-    await d.wait_for(lambda: isinstance(d.app.screen, OperatorHomeScreen), "operator home")
-    await d.settle()
-    return d.app.screen  # type: ignore[return-value]
-
-
 async def open_tab(d: Driver, tab_id: str) -> None:
     d.app.screen.query_one("#schede", TabbedContent).active = tab_id
-    await d.wait_for(lambda: d.app.screen.query_one("#schede", TabbedContent).active == tab_id, f"tab {tab_id}")
+    await d.until(lambda: d.app.screen.query_one("#schede", TabbedContent).active == tab_id, f"tab {tab_id}")
     await d.settle()
 
 
@@ -104,16 +90,16 @@ async def test_bracket_username_at_8a_then_operator_sign_in_and_audit_shows_it(m
         await d.click("#accedi")
         await d.expect_step("8A")
         await d.login("a@[/]", "Qualsiasi#1")
-        await d.wait_for(lambda: d.error("password") is not None, "login refused")
+        await d.until(lambda: d.error("password") is not None, "login refused")
         no_fault(app)
-        await operator_home(d)
+        await d.operator_home()
         no_fault(app)
         assert "Operatore: operatore" in screen_text(app)
         await open_tab(d, "registro-audit")
         table = app.screen.query_one("#audit", DataTable)
         # The audit keeps the username masked ("a***@[/]"): its brackets are shown as typed.
-        await d.wait_for(lambda: any(row[1] == "accesso" and row[4] == "a***@[/]" for row in rows(table)),
-                         "the 8A attempt in the audit log")
+        await d.until(lambda: any(row[1] == "accesso" and row[4] == "a***@[/]" for row in rows(table)),
+                      "the 8A attempt in the audit log")
         assert "a***@[/]" in screen_text(app)
         no_fault(app)
 
@@ -123,13 +109,13 @@ async def test_operator_named_with_markup_signs_in_and_is_shown_literally(make_a
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await operator_home(d, "sportello.due", "Girasole#Verde7")
+        await d.operator_home("sportello.due", "Girasole#Verde7")
         no_fault(app)
         await open_tab(d, "registro-audit")
         table = app.screen.query_one("#audit", DataTable)
-        await d.wait_for(lambda: any("nome=[/]" in row for row in rows(table)), "operatore_creato row")
-        await d.press("f2")  # hide the outbox: the details column comes into view
-        await d.wait_for(lambda: "nome=[/]" in screen_text(app), "nome=[/] on screen")
+        await d.until(lambda: any("nome=[/]" in row for row in rows(table)), "operatore_creato row")
+        await d.key("f2")  # hide the outbox: the details column comes into view
+        await d.until(lambda: "nome=[/]" in screen_text(app), "nome=[/] on screen")
         no_fault(app)
 
 
@@ -148,11 +134,11 @@ async def test_imported_product_with_markup_is_shown_literally_at_8a(make_app, d
         await d.click("#accedi")
         await d.login("laura.b@example.it", "Girasole#Verde7")
         await d.expect_step("9A")
-        await d.type("#otp", d.newest_code("+393401112233"))
+        await d.type_keys("#otp", d.code("+393401112233"))
         await d.click("#continua")
-        await d.wait_for(lambda: "I tuoi prodotti" in d.text(), "products")
+        await d.until(lambda: "I tuoi prodotti" in d.text(), "products")
         table = app.screen.query_one("#prodotti", DataTable)
-        await d.wait_for(lambda: table.row_count == 1, "the product row")
+        await d.until(lambda: table.row_count == 1, "the product row")
         assert rows(table)[0][:2] == ["P-77", "[/]Polizza"]
         assert "[/]Polizza" in screen_text(app)
         no_fault(app)
@@ -165,8 +151,8 @@ async def test_control_character_typed_or_pasted_gets_its_message_and_nothing_el
         await d.click("#registrati")
         await d.click("#persona")
         await d.expect_step("3A")
-        await d.type("#nome", "Mario")
-        await d.type("#cognome", "Ros")
+        await d.type_keys("#nome", "Mario")
+        await d.type_keys("#cognome", "Ros")
         cognome = app.screen.query_one("#cognome", Input)
         assert isinstance(cognome, TextInput)
         # Pasted: the ESC is taken out, the rest of the paste and of the field stay.
@@ -179,7 +165,7 @@ async def test_control_character_typed_or_pasted_gets_its_message_and_nothing_el
         assert CONTROL_MESSAGE in screen_text(app)
         assert app.screen.query_one("#nome", Input).value == "Mario"
         # Typed: a bidi override arrives as a key; Input alone would drop it in silence.
-        await d.type("#cognome", "Rossi")
+        await d.type_keys("#cognome", "Rossi")
         assert d.error("cognome") is None
         cognome.post_message(events.Key("u202e", "\u202e"))
         await d.settle()
@@ -204,7 +190,7 @@ async def test_control_character_in_an_operator_filter_is_refused_next_to_it(mak
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await operator_home(d)
+        await d.operator_home()
         await open_tab(d, "registro-audit")
         box = app.screen.query_one("#filtro-audit", Input)
         box.value = "oper\x1batore"
@@ -257,7 +243,7 @@ async def push(d: Driver, widget_id: str, text: str) -> None:
     assert find_control_char(field.value) is None, (widget_id, text, field.value)
     assert field.value == expected, (widget_id, text, field.value)
     if find_control_char(kept) is not None:
-        await d.wait_for(lambda: CONTROL_MESSAGE in (d.error(widget_id) or ""), f"message for {widget_id}")
+        await d.until(lambda: CONTROL_MESSAGE in (d.error(widget_id) or ""), f"message for {widget_id}")
 
 
 async def back_to(d: Driver, step: str) -> None:
@@ -321,7 +307,7 @@ async def test_property_journey_inputs_refuse_control_characters_and_never_fail(
 
         app.go(CodiceFiscaleScreen())
         await d.expect_step("2B")
-        await d.wait_for(lambda: bool(app.screen.query("#codice-fiscale")), "2B shown")
+        await d.until(lambda: bool(app.screen.query("#codice-fiscale")), "2B shown")
         for text in texts:
             await push(d, "codice-fiscale", text)
             no_fault(app)
@@ -329,7 +315,7 @@ async def test_property_journey_inputs_refuse_control_characters_and_never_fail(
         await d.settle()
         app.go(AssistanceFormScreen(origin="7B"))
         await d.expect_step("7B")
-        await d.wait_for(lambda: bool(app.screen.query("#invia-richiesta")), "7B shown")
+        await d.until(lambda: bool(app.screen.query("#invia-richiesta")), "7B shown")
         inputs = [w.id for w in app.screen.query(Input) if w.id in FORM_FIELDS]
         assert {"nome", "cognome", "luogo-nascita", "indirizzo", "citta", "email", "cellulare"} <= set(inputs)
         for text in texts[:15]:
@@ -368,14 +354,14 @@ async def test_property_import_and_operator_views_show_data_literally(make_app, 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        home = await operator_home(d)
+        home = await d.operator_home()
         no_fault(app)
         # Every table of the area holds text cells, equal to the data with controls made visible.
         for table in home.query(DataTable):
             assert isinstance(table, PlainTable), table.id
         await open_tab(d, "registro-audit")
         table = app.screen.query_one("#audit", DataTable)
-        await d.wait_for(lambda: table.row_count > len(texts), "audit rows")
+        await d.until(lambda: table.row_count > len(texts), "audit rows")
         shown_subjects = {row[4] for row in rows(table)}
         for text in texts:
             assert shown(text) in shown_subjects, text
@@ -386,7 +372,7 @@ async def test_property_import_and_operator_views_show_data_literally(make_app, 
         # The queue: names and contacts as text.
         await open_tab(d, "coda")
         queue = app.screen.query_one("#richieste", DataTable)
-        await d.wait_for(lambda: queue.row_count >= 8, "queue rows")
+        await d.until(lambda: queue.row_count >= 8, "queue rows")
         no_fault(app)
         # The registry: the search text echoed literally, results and file shown.
         await open_tab(d, "anagrafe")
@@ -398,12 +384,12 @@ async def test_property_import_and_operator_views_show_data_literally(make_app, 
             await d.click("#cerca-anagrafe")
             typed = " ".join(box.value.split())
             if len(typed) >= 2:
-                await d.wait_for(lambda: f"«{typed}»" in str(app.screen.query_one("#anagrafe-esito", Static).render()),
-                                 f"results for {typed!r}")
+                await d.until(lambda: f"«{typed}»" in str(app.screen.query_one("#anagrafe-esito", Static).render()),
+                              f"results for {typed!r}")
             no_fault(app)
         box.value = "Rossi"
         await d.click("#cerca-anagrafe")
-        await d.wait_for(lambda: "«Rossi»" in str(app.screen.query_one("#anagrafe-esito", Static).render()), "Rossi")
+        await d.until(lambda: "«Rossi»" in str(app.screen.query_one("#anagrafe-esito", Static).render()), "Rossi")
         no_fault(app)
         # The accounts: filtered by arbitrary text.
         await open_tab(d, "account")

@@ -4,45 +4,25 @@ the customer's step marked, the keyboard moves along it, Esc gives the journey b
 from __future__ import annotations
 
 import pytest
-from textual.command import CommandList, CommandPalette
 from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Button, Input, OptionList, TabbedContent
 
 from areaclienti_tui import journey_map
-from areaclienti_tui.steps.operator import OperatorHomeScreen
 from areaclienti_tui.widgets.journey_map_view import MARK, JourneyMapScreen
 from tests.pilot.conftest import SIZE
 from tests.pilot.driver import Driver
-from tests.pilot.test_operator import open_login, sign_in
 
 TITLE = "Mappa del percorso"
 
 
-async def to_3a(d: Driver) -> None:
-    await d.expect_step("1A")
-    await d.click("#registrati")
-    await d.click("#persona")
-    await d.expect_step("3A")
-
-
-def palette_titles(commands: CommandList) -> list[str]:
-    return [str(commands.get_option_at_index(i).hit.text) for i in range(commands.option_count)]  # type: ignore[attr-defined]
-
-
 async def from_the_palette(d: Driver) -> JourneyMapScreen:
-    await d.press("ctrl+p")
-    await d.wait_for(lambda: CommandPalette.is_open(d.app), "the command palette")
-    commands = d.app.screen.query_one(CommandList)
-    await d.pilot.press(*TITLE)
-    await d.wait_for(lambda: TITLE in palette_titles(commands), f"{TITLE!r} in the palette")
-    commands.highlighted = palette_titles(commands).index(TITLE)
-    await d.press("enter")
+    await d.run_command(TITLE)
     return await the_map(d)
 
 
 async def the_map(d: Driver) -> JourneyMapScreen:
-    await d.wait_for(lambda: isinstance(d.app.screen, JourneyMapScreen) and d.app.screen.is_mounted, "the map")
+    await d.until(lambda: isinstance(d.app.screen, JourneyMapScreen) and d.app.screen.is_mounted, "the map")
     await d.settle()
     view = d.app.screen
     assert isinstance(view, JourneyMapScreen)
@@ -74,8 +54,8 @@ async def test_from_the_palette_at_3a_the_3a_entry_is_highlighted(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await to_3a(d)
-        await d.type("#nome", "Mario")
+        await d.to_3a()
+        await d.type_keys("#nome", "Mario")
         view = await from_the_palette(d)
         assert_marked(view, "3A")
         assert "come comunicati ad Inarcassa" in detail(view, "mappa-guida")
@@ -91,23 +71,23 @@ async def test_the_keyboard_moves_along_the_map_and_the_details_follow(make_app)
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await to_3a(d)
+        await d.to_3a()
         view = await from_the_palette(d)
-        await d.press("down")
+        await d.key("down")
         assert view.highlighted_step() == "4A"
         assert detail(view, "mappa-passo").startswith("4A · Scegli il nome utente")
         assert "la mail non dovrà essere una PEC" in detail(view, "mappa-guida")
-        await d.press("end")
+        await d.key("end")
         last = journey_map.STEPS[-1]
         assert view.highlighted_step() == last.id
         assert detail(view, "mappa-passo").startswith(f"{last.id}")
         assert any(f"{last.id} [{last.code}] · {last.title}" in line for line in d.screen_lines())
-        await d.press("home", "pagedown")
+        await d.key("home", "pagedown")
         assert view.highlighted_step() not in (None, journey_map.START)
-        await d.press("home")
+        await d.key("home")
         assert view.highlighted_step() == journey_map.START
         assert "clicca su \"Registrati\" per iniziare" in detail(view, "mappa-guida")
-        await d.press("enter")  # to the details, which scroll with the keys too
+        await d.key("enter")  # to the details, which scroll with the keys too
         assert app.focused is view.query_one("#mappa-dettaglio")
 
 
@@ -115,23 +95,23 @@ async def test_esc_closes_and_the_journey_goes_on_where_it_was(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await to_3a(d)
-        await d.type("#nome", "Mario")
-        await d.type("#cognome", "Ros")
+        await d.to_3a()
+        await d.type_keys("#nome", "Mario")
+        await d.type_keys("#cognome", "Ros")
         cognome = app.screen.query_one("#cognome", Input)
         under = app.screen
         await from_the_palette(d)
-        await d.press("down", "down")
-        await d.press("escape")
-        await d.wait_for(lambda: app.screen is under, "the map closed")
+        await d.key("down", "down")
+        await d.key("escape")
+        await d.until(lambda: app.screen is under, "the map closed")
         assert d.step == "3A" and not any(isinstance(screen, JourneyMapScreen) for screen in app.screen_stack)
         assert app.screen.query_one("#nome", Input).value == "Mario"
         assert cognome.value == "Ros"
-        await d.wait_for(lambda: app.focused is cognome, "the focus back on the field typed last")
+        await d.until(lambda: app.focused is cognome, "the focus back on the field typed last")
         await d.pilot.press("s", "i")  # the customer goes on typing where they were
         assert cognome.value == "Rossi"
-        await d.type("#data-nascita", "14/03/1975")
-        await d.choose("#sesso", "Maschio")
+        await d.type_keys("#data-nascita", "14/03/1975")
+        await d.choose_option("#sesso", "Maschio")
         await d.click("#continua")
         await d.expect_step("4A")
 
@@ -140,24 +120,21 @@ async def test_from_the_trainer_tab_the_customers_step_is_highlighted(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await to_3a(d)
-        await d.type("#nome", "Mario")
-        await open_login(d)  # F9 from 3A: the operator area over the customer's journey
-        await sign_in(d)
-        await d.wait_for(lambda: isinstance(app.screen, OperatorHomeScreen), "the operator home")
-        home = app.screen
+        await d.to_3a()
+        await d.type_keys("#nome", "Mario")
+        home = await d.operator_home()  # F9 from 3A: the operator area over the customer's journey
         await d.click("#--content-tab-formatore")
-        await d.wait_for(lambda: home.query_one("#schede", TabbedContent).active == "formatore", "the trainer tab")
+        await d.until(lambda: home.query_one("#schede", TabbedContent).active == "formatore", "the trainer tab")
         assert str(home.query_one("#mappa-percorso", Button).label) == TITLE
         await d.click("#mappa-percorso")
         view = await the_map(d)
         assert_marked(view, "3A")  # where the customer is, under the operator area
-        await d.press("escape")
-        await d.wait_for(lambda: app.screen is home, "back in the operator home")
+        await d.key("escape")
+        await d.until(lambda: app.screen is home, "back in the operator home")
         assert home.query_one("#schede", TabbedContent).active == "formatore"
         assert app.focused is home.query_one("#mappa-percorso")
-        await d.press("escape")  # out of the operator area: the customer's 3A, as it was
-        await d.wait_for(lambda: d.step == "3A", "3A again")
+        await d.key("escape")  # out of the operator area: the customer's 3A, as it was
+        await d.until(lambda: d.step == "3A", "3A again")
         assert app.screen.query_one("#nome", Input).value == "Mario"
 
 
@@ -165,7 +142,7 @@ async def test_the_palette_does_not_open_a_second_map(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await to_3a(d)
+        await d.to_3a()
         view = await from_the_palette(d)
         command = next(c for c in app.get_system_commands(view) if c.title == TITLE)
         command.callback()
@@ -188,7 +165,7 @@ async def test_the_map_fits(make_app, size: tuple[int, int]):
     app = make_app()
     async with app.run_test(size=size) as pilot:
         d = Driver(pilot)
-        await to_3a(d)
+        await d.to_3a()
         view = await from_the_palette(d)
         for selector in ("#mappa-riquadro", "#mappa-titolo", "#mappa-passi", "#mappa-dettaglio", "#chiudi-mappa"):
             widget = view.query_one(selector)
@@ -201,5 +178,5 @@ async def test_the_map_fits(make_app, size: tuple[int, int]):
         assert len(lines) == size[1] and all(len(line) <= size[0] for line in lines)
         assert sum(line.count(f"{MARK} 3A · I tuoi dati") for line in lines) == 3, "\n".join(lines)  # title, list, details
         await d.click("#chiudi-mappa")
-        await d.wait_for(lambda: not isinstance(app.screen, JourneyMapScreen), "the map closed")
+        await d.until(lambda: not isinstance(app.screen, JourneyMapScreen), "the map closed")
         assert d.step == "3A"

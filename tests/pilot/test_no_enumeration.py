@@ -25,7 +25,7 @@ def _customer_text(app) -> str:
 async def ask_for_recovery(d: Driver, username: str) -> None:
     """From 1A: Accedi, the username, "Password dimenticata?", then "Invia il codice"."""
     await d.click("#accedi")
-    await d.type("#username", username)
+    await d.type_keys("#username", username)
     await d.click("#password-dimenticata")
     await d.expect_step("recupero-password")
     await d.click("#continua")
@@ -42,19 +42,19 @@ async def _recovery_transcript(make_app, clock, username: str) -> list[str]:
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await ask_for_recovery(d, username)
-        await d.wait_for(lambda: app.screen.query("#otp"), "the code screen")
+        await d.until(lambda: app.screen.query("#otp"), "the code screen")
         seen.append(_customer_text(app))
         for _ in range(2):
-            await d.type("#otp", "000000")
+            await d.type_keys("#otp", "000000")
             await d.click("#continua")
-            await d.wait_for(lambda: d.error("otp") is not None, "the code's error")
+            await d.until(lambda: d.error("otp") is not None, "the code's error")
             seen.append(d.error("otp") or "")
         clock.advance(30)
         await pilot.pause()
-        await d.wait_for(lambda: not app.screen.query_one("#reinvia-codice").disabled, "resend enabled")
+        await d.until(lambda: not app.screen.query_one("#reinvia-codice").disabled, "resend enabled")
         seen.append(_customer_text(app))
         await d.click("#reinvia-codice")
-        await d.wait_for(lambda: len(_toasts(app)) > 0, "the resend notice")
+        await d.until(lambda: len(_toasts(app)) > 0, "the resend notice")
         seen.extend(_toasts(app))
         seen.append(_customer_text(app))
     return seen
@@ -89,7 +89,7 @@ async def test_too_many_codes_to_one_contact_is_said_next_to_the_field(make_app,
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await ask_for_recovery(d, UNKNOWN)
-        await d.wait_for(lambda: d.error("username") is not None, "the limit message")
+        await d.until(lambda: d.error("username") is not None, "the limit message")
         assert "troppi codici per questo recapito" in (d.error("username") or "")
         assert app.current_step == "recupero-password" and app.screen.query_one("#username").value == UNKNOWN
 
@@ -106,6 +106,6 @@ async def test_registration_when_the_contact_got_too_many_codes_keeps_the_form(m
             nome="Mario", cognome="Rossi", data="14/03/1975", sesso="Maschio",
             username="mario.rossi@gmail.com", password="Girasole#Verde7",
         )
-        await d.wait_for(lambda: any("troppi codici" in str(n.message) for n in app._notifications), "the notice")
+        await d.until(lambda: any("troppi codici" in str(n.message) for n in app._notifications), "the notice")
         assert app.current_step == "5A"
         assert app.screen.query_one("#password").value == "Girasole#Verde7"

@@ -15,7 +15,7 @@ from textual.widgets import Button, DataTable, Static
 from areaclienti_tui.rules.username import load_pec_domains
 from areaclienti_tui.services import assistance, audit, outbox
 from areaclienti_tui.services.auth import INVALID_CREDENTIALS
-from areaclienti_tui.services.demo import OPERATOR_PASSWORD, OPERATOR_USERNAME
+from areaclienti_tui.services.demo import OPERATOR_USERNAME
 from areaclienti_tui.steps.operator import (
     OperatorHomeScreen,
     OperatorLoginScreen,
@@ -110,23 +110,8 @@ def stranger(ctx, tmp_path: Path) -> int:
 # -- driving -----------------------------------------------------------------------------
 
 
-async def open_login(d: Driver) -> None:
-    await d.press("f9")
-    await d.wait_for(lambda: isinstance(d.app.screen, OperatorLoginScreen), "operator login")
-    await d.settle()
-    assert d.step == "operatore"
-
-
-async def sign_in(d: Driver, password: str = OPERATOR_PASSWORD, username: str = OPERATOR_USERNAME) -> None:
-    await d.type("#operatore-username", username)
-    await d.type("#operatore-password", password)
-    await d.click("#operatore-accedi")
-
-
 async def to_queue(d: Driver) -> DataTable:
-    await open_login(d)
-    await sign_in(d)
-    await d.wait_for(lambda: isinstance(d.app.screen, OperatorHomeScreen), "operator home")
+    await d.operator_home()
     assert d.app.operator == OPERATOR_USERNAME
     return d.app.screen.query_one("#richieste", DataTable)
 
@@ -139,8 +124,8 @@ async def open_request(d: Driver, request_id: int) -> RequestDetailScreen:
     table = d.app.screen.query_one("#richieste", DataTable)
     table.focus()
     table.move_cursor(row=table.get_row_index(str(request_id)), animate=False)
-    await d.press("enter")
-    await d.wait_for(
+    await d.key("enter")
+    await d.until(
         lambda: isinstance(d.app.screen, RequestDetailScreen) and d.app.screen.detail is not None, "request detail"
     )
     return d.app.screen  # type: ignore[return-value]
@@ -148,14 +133,13 @@ async def open_request(d: Driver, request_id: int) -> RequestDetailScreen:
 
 async def answer(d: Driver, button: str = "#conferma") -> None:
     """Approve and reject ask for confirmation; Annulla has the focus."""
-    await d.wait_for(lambda: isinstance(d.app.screen, ConfirmModal), "confirmation")
+    await d.until(lambda: isinstance(d.app.screen, ConfirmModal), "confirmation")
     assert d.app.focused is d.app.screen.query_one("#annulla")
-    await d.click(button)
-    await d.wait_for(lambda: not isinstance(d.app.screen, ConfirmModal), "confirmation closed")
+    await d.answer_confirmation(button)
 
 
 async def back_to_queue(d: Driver) -> DataTable:
-    await d.wait_for(lambda: isinstance(d.app.screen, OperatorHomeScreen), "back to the queue")
+    await d.until(lambda: isinstance(d.app.screen, OperatorHomeScreen), "back to the queue")
     await d.settle()
     return d.app.screen.query_one("#richieste", DataTable)
 
@@ -168,14 +152,15 @@ async def test_f9_without_login_shows_the_login_not_the_queue(make_app):
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await d.expect_step("1A")
-        await open_login(d)
+        await d.open_operator_login()
+        assert d.step == "operatore"
         assert not app.screen.query("#richieste")
         assert app.operator is None
         # Even pushed directly, the home gives way to the login.
-        await d.press("escape")
+        await d.key("escape")
         await d.expect_step("1A")
         app.push_screen(OperatorHomeScreen())
-        await d.wait_for(lambda: isinstance(app.screen, OperatorLoginScreen), "redirect to login")
+        await d.until(lambda: isinstance(app.screen, OperatorLoginScreen), "redirect to login")
         await d.settle()  # let the new screen finish starting before the app closes
         assert not app.screen.query("#richieste")
         assert len(app.screen_stack) == 3  # the login took the home's place
@@ -185,13 +170,13 @@ async def test_wrong_password_or_unknown_operator_give_one_generic_message(make_
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await open_login(d)
+        await d.open_operator_login()
         await d.click("#operatore-accedi")
         assert d.error("operatore-username") == "Inserisci il nome utente dell'operatore."
-        await sign_in(d, password="Sbagliata#2026")
+        await d.operator_sign_in(password="Sbagliata#2026")
         assert d.errors() == {"operatore-password": INVALID_CREDENTIALS}
         assert app.screen.query_one("#operatore-password").value == ""
-        await sign_in(d, username="nessuno", password="Sbagliata#2026")
+        await d.operator_sign_in(username="nessuno", password="Sbagliata#2026")
         assert d.errors() == {"operatore-password": INVALID_CREDENTIALS}
         assert isinstance(app.screen, OperatorLoginScreen)
         assert app.operator is None
@@ -201,21 +186,21 @@ async def test_five_failures_lock_the_operator_for_a_minute(make_app, clock):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await open_login(d)
+        await d.open_operator_login()
         for _ in range(4):
-            await sign_in(d, password="Sbagliata#2026")
+            await d.operator_sign_in(password="Sbagliata#2026")
             assert d.error("operatore-password") == INVALID_CREDENTIALS
-        await sign_in(d, password="Sbagliata#2026")
+        await d.operator_sign_in(password="Sbagliata#2026")
         assert "bloccato" in (d.error("operatore-password") or "")
         assert "1 minuto" in (d.error("operatore-password") or "")
         # The right password does not help while locked...
-        await sign_in(d)
+        await d.operator_sign_in()
         assert "bloccato" in (d.error("operatore-password") or "")
         assert app.operator is None
         # ...and works once the minute has passed.
         clock.advance(61)
-        await sign_in(d)
-        await d.wait_for(lambda: isinstance(app.screen, OperatorHomeScreen), "operator home")
+        await d.operator_sign_in()
+        await d.until(lambda: isinstance(app.screen, OperatorHomeScreen), "operator home")
 
 
 async def test_sign_out_is_audited_and_f9_asks_the_login_again(make_app, demo_ctx):
@@ -224,14 +209,14 @@ async def test_sign_out_is_audited_and_f9_asks_the_login_again(make_app, demo_ct
         d = Driver(pilot)
         await to_queue(d)
         # Leaving the area keeps the operator signed in: f9 brings back the home.
-        await d.press("escape")
+        await d.key("escape")
         await d.expect_step("1A")
-        await d.press("f9")
-        await d.wait_for(lambda: isinstance(app.screen, OperatorHomeScreen), "operator home again")
+        await d.key("f9")
+        await d.until(lambda: isinstance(app.screen, OperatorHomeScreen), "operator home again")
         await d.click("#operatore-esci")
         await d.expect_step("1A")
         assert app.operator is None
-        await open_login(d)
+        await d.open_operator_login()
     with demo_ctx.db.session() as session:
         kinds = [(e.kind, e.actor, e.outcome) for e in session.exec(select(AuditEvent)).all()]
     assert ("accesso_operatore", OPERATOR_USERNAME, "ok") in kinds
@@ -247,7 +232,7 @@ async def test_kiosk_has_no_operator_key(make_app, demo_ctx):
         assert app.check_action("operator", ()) is False
         assert "operator" not in {binding.action for (_, binding, enabled, _) in app.active_bindings.values()
                                   if enabled}
-        await d.press("f9")
+        await d.key("f9")
         assert d.step == "1A"
 
 
@@ -260,7 +245,7 @@ async def test_queue_lists_the_open_requests(make_app, demo_ctx, tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         table = await to_queue(d)
-        await d.wait_for(lambda: table.row_count == 2, "two open requests")
+        await d.until(lambda: table.row_count == 2, "two open requests")
         assert queue_ids(table) == [first, second]  # oldest first
         row = table.get_row(str(first))
         # N., Ricevuta, Passo, Nome e cognome, Cliente (recognised), Recapito, Nascita
@@ -279,9 +264,9 @@ async def test_click_on_a_row_opens_the_request(make_app, demo_ctx, tmp_path):
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         table = await to_queue(d)
-        await d.wait_for(lambda: table.row_count == 2, "two open requests")
+        await d.until(lambda: table.row_count == 2, "two open requests")
         await pilot.click("#richieste", offset=(4, 2))  # the second row (the first is the header)
-        await d.wait_for(lambda: isinstance(app.screen, RequestDetailScreen), "request detail")
+        await d.until(lambda: isinstance(app.screen, RequestDetailScreen), "request detail")
         assert app.screen.request_id == second
         assert d.step == "operatore"
 
@@ -331,8 +316,8 @@ async def test_approve_adds_the_contact_and_tells_the_customer(make_app, demo_ct
         assert request_id not in queue_ids(table)
         assert "Nessuna richiesta aperta." in d.text()
         # All requests: it is there, approved.
-        await d.choose("#filtro-stato", "Tutte")
-        await d.wait_for(lambda: table.row_count == 1, "the decided request")
+        await d.choose_option("#filtro-stato", "Tutte")
+        await d.until(lambda: table.row_count == 1, "the decided request")
         assert table.get_row(str(request_id))[-1] == "Approvata"
     with demo_ctx.db.session() as session:
         customer = session.exec(select(Customer).where(Customer.codice_fiscale == MORETTI_CF)).one()
@@ -360,14 +345,14 @@ async def test_unrecognised_request_needs_the_codice_fiscale(make_app, demo_ctx,
         assert screen.query_one("#campo-codice-fiscale-cliente").display
         await d.click("#approva")
         assert "codice fiscale" in (d.error("codice-fiscale-cliente") or "")
-        await d.type("#codice-fiscale-cliente", "ABCDEF12G34H567X")
+        await d.type_keys("#codice-fiscale-cliente", "ABCDEF12G34H567X")
         await d.click("#approva")  # a wrong code is refused before any question
-        await d.wait_for(lambda: d.error("codice-fiscale-cliente") is not None, "codice fiscale refused")
+        await d.until(lambda: d.error("codice-fiscale-cliente") is not None, "codice fiscale refused")
         assert isinstance(app.screen, RequestDetailScreen)
-        await d.type("#codice-fiscale-cliente", FONTANA_CF.lower())
+        await d.type_keys("#codice-fiscale-cliente", FONTANA_CF.lower())
         await d.click("#approva")
         # Giorgio Fontana is not Carla Verdi: the question lists the differences and asks about the document.
-        await d.wait_for(lambda: isinstance(app.screen, ConfirmModal), "confirmation")
+        await d.until(lambda: isinstance(app.screen, ConfirmModal), "confirmation")
         question = " ".join(d.text().split())
         assert "non coincidono con l'anagrafe" in question and "«Carla» nella richiesta, «Giorgio» in anagrafe" in question
         assert str(app.screen.query_one("#conferma", Button).label) == "Ho controllato il documento: approva"
@@ -389,7 +374,7 @@ async def test_request_beside_the_registry_and_approval_after_checking_the_docum
         d = Driver(pilot)
         await to_queue(d)
         await open_request(d, request_id)
-        await d.wait_for(lambda: app.screen.query_one("#confronto").display, "comparison")
+        await d.until(lambda: app.screen.query_one("#confronto").display, "comparison")
         app.screen.query_one("#confronto").scroll_visible(animate=False, immediate=True)
         await d.settle()
         lines = [" ".join(line.split()) for line in d.screen_lines()]
@@ -398,13 +383,13 @@ async def test_request_beside_the_registry_and_approval_after_checking_the_docum
                    for line in lines), lines
         assert any("Data di nascita" in line and "✓ uguale" in line for line in lines)
         # Enter on the question keeps Annulla: nothing is approved.
-        await d.press("a")
-        await d.wait_for(lambda: isinstance(app.screen, ConfirmModal), "confirmation")
+        await d.key("a")
+        await d.until(lambda: isinstance(app.screen, ConfirmModal), "confirmation")
         assert "Luogo di nascita: «Verona» nella richiesta, «Roma» in anagrafe" in " ".join(d.text().split())
-        await d.press("enter")
-        await d.wait_for(lambda: isinstance(app.screen, RequestDetailScreen), "question closed")
+        await d.key("enter")
+        await d.until(lambda: isinstance(app.screen, RequestDetailScreen), "question closed")
         assert assistance.get_request(demo_ctx, request_id).summary.status == "aperta"
-        await d.press("a")
+        await d.key("a")
         await answer(d)
         await back_to_queue(d)
     event = audit.latest(demo_ctx, kind="assistenza_approvata")[0]
@@ -421,7 +406,7 @@ async def test_reject_asks_the_reason_and_emails_it(make_app, demo_ctx, tmp_path
         await to_queue(d)
         await open_request(d, request_id)
         await d.click("#respingi")
-        await d.wait_for(lambda: isinstance(app.screen, ReasonModal), "the reason modal")
+        await d.until(lambda: isinstance(app.screen, ReasonModal), "the reason modal")
         await d.click("#conferma-rifiuto")
         assert isinstance(app.screen, ReasonModal)
         assert "motivo" in (d.error("motivo") or "")
@@ -429,7 +414,7 @@ async def test_reject_asks_the_reason_and_emails_it(make_app, demo_ctx, tmp_path
         await d.click("#annulla-rifiuto")
         assert isinstance(app.screen, RequestDetailScreen)
         await d.click("#respingi")
-        await d.type("#motivo", reason)
+        await d.type_keys("#motivo", reason)
         assert d.error("motivo") is None
         await d.click("#conferma-rifiuto")
         await answer(d)
@@ -469,14 +454,14 @@ async def test_approve_with_the_key_and_annulla_by_default(make_app, demo_ctx, t
         d = Driver(pilot)
         await to_queue(d)
         await open_request(d, request_id)
-        await d.press("a")
-        await d.wait_for(lambda: isinstance(app.screen, ConfirmModal), "confirmation")
+        await d.key("a")
+        await d.until(lambda: isinstance(app.screen, ConfirmModal), "confirmation")
         assert app.focused is app.screen.query_one("#annulla")
         assert "+39 340 123 4567" in d.text() and "Approvare la richiesta" in d.text()
-        await d.press("enter")  # Enter on the default button: Annulla
-        await d.wait_for(lambda: isinstance(app.screen, RequestDetailScreen), "back on the request")
+        await d.key("enter")  # Enter on the default button: Annulla
+        await d.until(lambda: isinstance(app.screen, RequestDetailScreen), "back on the request")
         assert assistance.get_request(demo_ctx, request_id).summary.status == "aperta"
-        await d.press("a")
+        await d.key("a")
         await answer(d)
         await back_to_queue(d)
     assert assistance.get_request(demo_ctx, request_id).summary.status == "approvata"
@@ -490,15 +475,15 @@ async def test_reject_with_the_key_keeps_the_reason_when_cancelled(make_app, dem
         d = Driver(pilot)
         await to_queue(d)
         await open_request(d, request_id)
-        await d.press("r")
-        await d.wait_for(lambda: isinstance(app.screen, ReasonModal), "the reason modal")
-        await d.type("#motivo", reason)
-        await d.press("enter")
+        await d.key("r")
+        await d.until(lambda: isinstance(app.screen, ReasonModal), "the reason modal")
+        await d.type_keys("#motivo", reason)
+        await d.key("enter")
         await answer(d, "#annulla")
         assert isinstance(app.screen, RequestDetailScreen)
         assert assistance.get_request(demo_ctx, request_id).summary.status == "aperta"
-        await d.press("r")
-        await d.wait_for(lambda: isinstance(app.screen, ReasonModal), "the reason modal again")
+        await d.key("r")
+        await d.until(lambda: isinstance(app.screen, ReasonModal), "the reason modal again")
         assert app.screen.query_one("#motivo").value == reason
         await d.click("#conferma-rifiuto")
         await answer(d)
@@ -517,13 +502,13 @@ async def test_keys_1_to_7_switch_the_operator_tabs(make_app):
         for key, tab_id in [("3", "account"), ("4", "registro-audit"), ("5", "personas"),
                             ("6", "formatore"), ("7", "verifica-dati"), ("1", "coda")]:
             tabs.query_one(Tabs).focus()  # a tab may focus its filter field: the keys work outside fields
-            await d.press(key)
-            await d.wait_for(lambda: tabs.active == tab_id, f"tab {tab_id}")
-        await d.press("2")
-        await d.wait_for(lambda: tabs.active == "anagrafe", "tab anagrafe")
+            await d.key(key)
+            await d.until(lambda: tabs.active == tab_id, f"tab {tab_id}")
+        await d.key("2")
+        await d.until(lambda: tabs.active == "anagrafe", "tab anagrafe")
         search = app.screen.query_one("#ricerca-anagrafe")
-        await d.wait_for(lambda: app.focused is search, "focus on the search")
-        await d.press("4")  # in a field a digit is text, not a tab key
+        await d.until(lambda: app.focused is search, "focus on the search")
+        await d.key("4")  # in a field a digit is text, not a tab key
         assert tabs.active == "anagrafe" and search.value == "4"
         grouped = {binding.key for _, binding, _, _ in app.screen.active_bindings.values()
                    if binding.group is not None and binding.group.description == "Schede"}
@@ -543,13 +528,13 @@ async def test_a_decided_request_shows_the_decision_without_buttons(make_app, de
         d = Driver(pilot)
         table = await to_queue(d)
         assert table.row_count == 0
-        await d.choose("#filtro-stato", "Tutte")
-        await d.wait_for(lambda: table.row_count == 1, "the decided request")
+        await d.choose_option("#filtro-stato", "Tutte")
+        await d.until(lambda: table.row_count == 1, "the decided request")
         screen = await open_request(d, request_id)
         text = d.text()
         assert "Respinta" in text and "collega" in text and "Dati incompleti" in text
         assert not screen.query_one("#approva").display and not screen.query_one("#respingi").display
-        await d.press("escape")
+        await d.key("escape")
         await back_to_queue(d)
 
 

@@ -10,12 +10,10 @@ from textual.widgets import Button, DataTable, Input, Select, TabbedContent
 from areaclienti_tui.rules.username import Username
 from areaclienti_tui.services import demo, registration
 from areaclienti_tui.steps.operator import OperatorHomeScreen
-from areaclienti_tui.steps.operator_diagnosis import DiagnosisTab
+from areaclienti_tui.steps.operator.diagnosis import DiagnosisTab
 from tests.pilot.conftest import SIZE
 from tests.pilot.driver import Driver
-from tests.pilot.test_operator import open_login, sign_in
-from tests.pilot.test_operator_views import audit_events, rows, text_of, to_home
-from tests.pilot.test_pathb import to_1b
+from tests.pilot.test_operator_views import audit_events, rows, text_of
 
 OPERATOR = demo.OPERATOR_USERNAME
 PAOLO = {"nome": "Paolo", "cognome": "Esposito", "data": "11/02/1968", "sesso": "M",
@@ -27,29 +25,29 @@ PAOLO = {"nome": "Paolo", "cognome": "Esposito", "data": "11/02/1968", "sesso": 
 
 async def to_tab(d: Driver) -> DiagnosisTab:
     """Sign in and open the tab with its key, 7; the focus lands on the first field."""
-    home = await to_home(d)
+    home = await d.operator_home()
     assert not isinstance(d.app.focused, Input), "a field would take the 7 as text"
-    await d.press("7")
-    await d.wait_for(lambda: home.query_one("#schede", TabbedContent).active == "verifica-dati", "tab Verifica dati")
-    await d.wait_for(lambda: d.app.focused is home.query_one("#diagnosi-nome"), "focus on #diagnosi-nome")
+    await d.key("7")
+    await d.until(lambda: home.query_one("#schede", TabbedContent).active == "verifica-dati", "tab Verifica dati")
+    await d.until(lambda: d.app.focused is home.query_one("#diagnosi-nome"), "focus on #diagnosi-nome")
     return home.query_one(DiagnosisTab)
 
 
 async def fill(d: Driver, *, nome: str, cognome: str, data: str, sesso: str, recapito: str,
                codice_fiscale: str = "") -> None:
-    await d.type("#diagnosi-nome", nome)
-    await d.type("#diagnosi-cognome", cognome)
-    await d.type("#diagnosi-data-nascita", data)
+    await d.type_keys("#diagnosi-nome", nome)
+    await d.type_keys("#diagnosi-cognome", cognome)
+    await d.type_keys("#diagnosi-data-nascita", data)
     select = d.app.screen.query_one("#diagnosi-sesso", Select)
     select.focus()
-    await d.press(sesso)  # M or F chooses at once, as on 3A
+    await d.key(sesso)  # M or F chooses at once, as on 3A
     assert select.value == sesso
-    await d.type("#diagnosi-recapito", recapito)
-    await d.type("#diagnosi-codice-fiscale", codice_fiscale)
+    await d.type_keys("#diagnosi-recapito", recapito)
+    await d.type_keys("#diagnosi-codice-fiscale", codice_fiscale)
 
 
 async def verified(d: Driver, tab: DiagnosisTab) -> None:
-    await d.wait_for(lambda: tab.result is not None and not tab.verifying, "the diagnosis")
+    await d.until(lambda: tab.result is not None and not tab.verifying, "the diagnosis")
     await d.settle()
 
 
@@ -80,9 +78,9 @@ async def test_day_and_month_swapped_is_shown_with_its_hint(make_app):
         assert date_row == ["✗ Data di nascita", "11/02/1968", "02/11/1968", "giorno e mese invertiti"]
         assert "✗" in text_of(d, "#diagnosi-legenda") and "≈" in text_of(d, "#diagnosi-legenda")
         # Enter in a field runs it too; the right data: recognised, no polizza (Paolo's is expired).
-        await d.type("#diagnosi-data-nascita", "02/11/1968")
-        await d.press("enter")
-        await d.wait_for(lambda: text_of(d, "#diagnosi-esito").startswith("Senza polizza"), "the new outcome")
+        await d.type_keys("#diagnosi-data-nascita", "02/11/1968")
+        await d.key("enter")
+        await d.until(lambda: text_of(d, "#diagnosi-esito").startswith("Senza polizza"), "the new outcome")
         assert "Tutti i dati coincidono" in d.text()
 
 
@@ -99,8 +97,8 @@ async def test_tolerated_differences_are_marked_and_no_candidate_is_said(make_ap
         marks = [row[0] for row in difference_rows(d)]
         assert marks == ["≈ Nome", "≈ Cognome"]
         await fill(d, nome="Zeno", cognome="Quaglio", data="01/01/1931", sesso="F", recapito="zq@example.org")
-        await d.press("enter")
-        await d.wait_for(lambda: bool(app.screen.query("#diagnosi-nessuno")), "no candidate")
+        await d.key("enter")
+        await d.until(lambda: bool(app.screen.query("#diagnosi-nessuno")), "no candidate")
         assert text_of(d, "#diagnosi-nessuno") == "Nessun cliente dell'anagrafe è vicino a questi dati."
         assert not app.screen.query_one("#diagnosi-legenda").display
 
@@ -112,20 +110,20 @@ async def test_a_journey_ending_in_1b_is_listed_and_chosen(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await to_1b(d, "Paolo", "Esposito", "11/02/1968", "Maschio", "paolo.esposito@libero.it")
-        await open_login(d)
-        await sign_in(d)
-        await d.wait_for(lambda: isinstance(app.screen, OperatorHomeScreen), "operator home")
+        await d.to_1b("Paolo", "Esposito", "11/02/1968", "Maschio", "paolo.esposito@libero.it")
+        await d.open_operator_login()
+        await d.operator_sign_in()
+        await d.until(lambda: isinstance(app.screen, OperatorHomeScreen), "operator home")
         await d.settle()
-        await d.press("7")
+        await d.key("7")
         tab = app.screen.query_one(DiagnosisTab)
         table = app.screen.query_one("#ultimi-esiti", DataTable)
-        await d.wait_for(lambda: table.row_count == 1, "the 1B outcome")
+        await d.until(lambda: table.row_count == 1, "the 1B outcome")
         [row] = rows(table)
         assert row[1:] == ["1B", "Paolo Esposito", "p***o@libero.it"]
         assert row[0].count("/") == 1 and row[0].count(":") == 1  # dd/mm HH:MM
         table.focus()
-        await d.press("enter")
+        await d.key("enter")
         await verified(d, tab)
         assert [value(d, f"diagnosi-{name}") for name in ("nome", "cognome", "data-nascita", "recapito")] == [
             "Paolo", "Esposito", "11/02/1968", "paolo.esposito@libero.it"]
@@ -145,7 +143,7 @@ async def test_the_list_is_live_and_a_click_chooses_a_row(make_app, demo_ctx):
                                Username("email", "anna.conti@outlook.it"))
         registration.recognise(demo_ctx, registration.PersonalData("Lucia", "De Luca", date(1990, 10, 15), "F"),
                                Username("mobile", "+393331112233"))
-        await d.wait_for(lambda: table.row_count == 2, "the new outcomes, without reloading by hand")
+        await d.until(lambda: table.row_count == 2, "the new outcomes, without reloading by hand")
         assert [row[1:] for row in rows(table)] == [
             ["1B", "Lucia De Luca", "+39 *** *** 2233"], ["già registrato", "Anna Conti", "a***i@outlook.it"]]
         await pilot.click("#ultimi-esiti", offset=(3, 2))  # the second row (the first line is the heading)
@@ -186,11 +184,11 @@ async def test_field_errors_are_shown_next_to_the_field_and_nothing_typed_is_los
         assert app.screen.query_one("#diagnosi-sesso", Select).value == "M"
         assert tab.result is None and not audit_events(demo_ctx, "diagnosi")
         # Typing in the field takes its message away.
-        await d.type("#diagnosi-cognome", "E")
+        await d.type_keys("#diagnosi-cognome", "E")
         assert d.errors() == {}
         # An unreadable date, an empty contact and no sex: one message each, the first field focused.
-        await d.type("#diagnosi-data-nascita", "31/02/1968")
-        await d.type("#diagnosi-recapito", "")
+        await d.type_keys("#diagnosi-data-nascita", "31/02/1968")
+        await d.type_keys("#diagnosi-recapito", "")
         app.screen.query_one("#diagnosi-sesso", Select).clear()
         await d.click("#diagnosi-verifica")
         assert d.errors() == {
@@ -213,7 +211,7 @@ async def test_markup_in_the_fields_is_shown_as_typed(make_app, demo_ctx):
         d = Driver(pilot)
         tab = await to_tab(d)
         table = app.screen.query_one("#ultimi-esiti", DataTable)
-        await d.wait_for(lambda: table.row_count == 1, "the outcome")
+        await d.until(lambda: table.row_count == 1, "the outcome")
         assert rows(table)[0][2] == "[b]x[/b] [@click=app.quit]"
         await fill(d, nome="[b]x[/b]", cognome="[@click=app.quit]", data="14/03/1975", sesso="M",
                    recapito="mario.rossi@gmail.com")

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 from sqlmodel import select
-from textual.command import CommandList, CommandPalette
+from textual.command import CommandPalette
 from textual.widgets import DataTable, Markdown, Static, TabbedContent
 
 from areaclienti_tui.services import auth, demo, registry
@@ -18,9 +18,8 @@ from areaclienti_tui.steps.operator import (
 from areaclienti_tui.store.models import Account, AuditEvent, Customer
 from areaclienti_tui.widgets.modals import ConfirmModal
 from tests.pilot.conftest import SIZE
-from tests.pilot.driver import Driver
+from tests.pilot.driver import Driver, palette_titles
 from tests.pilot.test_keys_in_order import burst
-from tests.pilot.test_operator import open_login, sign_in
 
 ANNA = demo.REGISTERED_USERNAME
 OPERATOR = demo.OPERATOR_USERNAME
@@ -30,17 +29,9 @@ MARIO_CF = "RSSMRA75C14H501L"
 # -- helpers ---------------------------------------------------------------------------------
 
 
-async def to_home(d: Driver) -> OperatorHomeScreen:
-    await open_login(d)
-    await sign_in(d)
-    await d.wait_for(lambda: isinstance(d.app.screen, OperatorHomeScreen), "operator home")
-    await d.settle()
-    return d.app.screen  # type: ignore[return-value]
-
-
 async def open_tab(d: Driver, tab_id: str) -> None:
     await d.click(f"#--content-tab-{tab_id}")
-    await d.wait_for(lambda: d.app.screen.query_one("#schede", TabbedContent).active == tab_id, f"tab {tab_id}")
+    await d.until(lambda: d.app.screen.query_one("#schede", TabbedContent).active == tab_id, f"tab {tab_id}")
     await d.settle()
 
 
@@ -81,40 +72,13 @@ def mario_has_an_account(ctx) -> bool:
 
 
 async def search(d: Driver, text: str) -> DataTable:
-    await d.type("#ricerca-anagrafe", text)
-    await d.press("enter")
+    await d.type_keys("#ricerca-anagrafe", text)
+    await d.key("enter")
     table = d.app.screen.query_one("#risultati-anagrafe", DataTable)
-    await d.wait_for(lambda: f"«{text}»" in text_of(d, "#anagrafe-esito"), f"results for {text!r}")
+    await d.until(lambda: f"«{text}»" in text_of(d, "#anagrafe-esito"), f"results for {text!r}")
     if table.row_count:
-        await d.wait_for(lambda: d.app.screen.query_one("#scheda-cliente").display, "customer file")
+        await d.until(lambda: d.app.screen.query_one("#scheda-cliente").display, "customer file")
     return table
-
-
-async def answer(d: Driver, button: str) -> None:
-    await d.wait_for(lambda: isinstance(d.app.screen, ConfirmModal), "confirmation")
-    await d.click(button)
-    await d.wait_for(lambda: not isinstance(d.app.screen, ConfirmModal), "confirmation closed")
-
-
-async def open_palette(d: Driver) -> CommandList:
-    await d.press("ctrl+p")
-    await d.wait_for(lambda: CommandPalette.is_open(d.app), "command palette")
-    return d.app.screen.query_one(CommandList)
-
-
-def palette_titles(commands: CommandList) -> list[str]:
-    return [str(commands.get_option_at_index(i).hit.text) for i in range(commands.option_count)]  # type: ignore[attr-defined]
-
-
-async def run_command(d: Driver, title: str) -> None:
-    """Open the palette, type the command's name and run the matching entry."""
-    commands = await open_palette(d)
-    await d.pilot.press(*title)
-    await d.wait_for(lambda: title in palette_titles(commands), f"{title!r} in the palette")
-    commands.highlighted = palette_titles(commands).index(title)
-    await d.press("enter")
-    await d.wait_for(lambda: not CommandPalette.is_open(d.app), "palette closed")
-    await d.settle()
 
 
 # -- registry -------------------------------------------------------------------------------
@@ -124,7 +88,7 @@ async def test_search_mario_rossi_shows_policies_contacts_and_account(make_app, 
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await to_home(d)
+        await d.operator_home()
         await open_tab(d, "anagrafe")
         assert app.focused is not None
         table = await search(d, "rossi mario")
@@ -138,7 +102,7 @@ async def test_search_mario_rossi_shows_policies_contacts_and_account(make_app, 
         assert not app.screen.query_one("#anagrafe-sblocca").display
         # A customer with an account, found by the mobile typed in another form.
         await search(d, "+39 338 123 4567")
-        await d.wait_for(lambda: "Anna Conti" in text_of(d, "#cliente-dati"), "Anna's file")
+        await d.until(lambda: "Anna Conti" in text_of(d, "#cliente-dati"), "Anna's file")
         account = text_of(d, "#cliente-account")
         assert ANNA in account and "Attivo" in account and "Ultimo accesso: mai" in account
     searches = audit_events(demo_ctx, "ricerca_anagrafe")
@@ -149,18 +113,18 @@ async def test_moving_through_the_results_shows_each_file(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await to_home(d)
+        await d.operator_home()
         await open_tab(d, "anagrafe")
         table = await search(d, "rossi")
         assert [row[0] for row in rows(table)] == ["Rossi Mario", "De Luca Rossi Lucia"]
         table.focus()
-        await d.press("down")
-        await d.wait_for(lambda: "Lucia De Luca Rossi" in text_of(d, "#cliente-dati"), "the second file")
+        await d.key("down")
+        await d.until(lambda: "Lucia De Luca Rossi" in text_of(d, "#cliente-dati"), "the second file")
         await search(d, "nessuno inesistente")
         assert "Nessun cliente trovato" in text_of(d, "#anagrafe-esito")
         assert not table.display and not app.screen.query_one("#scheda-cliente").display
-        await d.type("#ricerca-anagrafe", "x")
-        await d.press("enter")
+        await d.type_keys("#ricerca-anagrafe", "x")
+        await d.key("enter")
         assert "almeno 2 caratteri" in text_of(d, "#anagrafe-esito")
 
 
@@ -169,15 +133,15 @@ async def test_a_locked_account_is_unlocked_from_the_registry(make_app, demo_ctx
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await to_home(d)
+        await d.operator_home()
         await open_tab(d, "anagrafe")
         await search(d, "conti anna")
         assert "Bloccato fino alle" in text_of(d, "#cliente-account")
         assert app.screen.query_one("#risultati-anagrafe", DataTable).get_row_at(0)[3] == "bloccato"
         assert app.screen.query_one("#anagrafe-sblocca").display
         await d.click("#anagrafe-sblocca")
-        await answer(d, "#conferma")
-        await d.wait_for(lambda: "Attivo" in text_of(d, "#cliente-account"), "unlocked file")
+        await d.answer_confirmation("#conferma")
+        await d.until(lambda: "Attivo" in text_of(d, "#cliente-account"), "unlocked file")
         assert not app.screen.query_one("#anagrafe-sblocca").display
     assert (anna(demo_ctx).failed_logins, anna(demo_ctx).locked_until) == (0, None)
     [event] = audit_events(demo_ctx, "account_sbloccato")
@@ -192,30 +156,30 @@ async def test_locked_account_appears_and_is_unlocked_with_confirmation(make_app
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await to_home(d)
+        await d.operator_home()
         await open_tab(d, "account")
         table = app.screen.query_one("#elenco-account", DataTable)
-        await d.wait_for(lambda: table.row_count == 1, "Anna's account")
+        await d.until(lambda: table.row_count == 1, "Anna's account")
         [row] = rows(table)
         assert row[0] == ANNA and row[1] == "Anna Conti" and row[4] == "5"
         assert row[5].startswith("Bloccato fino alle")
         blocks = app.screen.query_one("#blocchi", DataTable)
         assert rows(blocks)[0][1:] == [ANNA, "cliente", "5 errori di fila → 1 min"]
         await d.click("#solo-bloccati")
-        await d.wait_for(lambda: "1 account, 1 bloccato" in text_of(d, "#account-conteggio"), "only locked")
+        await d.until(lambda: "1 account, 1 bloccato" in text_of(d, "#account-conteggio"), "only locked")
         # Cancelling changes nothing...
         table.focus()
         await d.click("#sblocca-account")
-        await answer(d, "#annulla")
+        await d.answer_confirmation("#annulla")
         assert anna(demo_ctx).failed_logins == 5
         assert audit_events(demo_ctx, "account_sbloccato") == []
         # ...confirming unlocks, and the list (only locked ones) empties.
         await d.click("#sblocca-account")
-        await answer(d, "#conferma")
-        await d.wait_for(lambda: table.row_count == 0, "no locked account left")
+        await d.answer_confirmation("#conferma")
+        await d.until(lambda: table.row_count == 0, "no locked account left")
         assert "Nessun account bloccato" in text_of(d, "#account-vuoto")
         await d.click("#solo-bloccati")
-        await d.wait_for(lambda: table.row_count == 1, "all accounts")
+        await d.until(lambda: table.row_count == 1, "all accounts")
         assert rows(table)[0][4:] == ["0", "Attivo"]
     assert (anna(demo_ctx).failed_logins, anna(demo_ctx).locked_until) == (0, None)
     [event] = audit_events(demo_ctx, "account_sbloccato")
@@ -226,23 +190,23 @@ async def test_accounts_filter_and_live_lockouts(make_app, demo_ctx):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await to_home(d)
+        await d.operator_home()
         await open_tab(d, "account")
         table = app.screen.query_one("#elenco-account", DataTable)
-        await d.wait_for(lambda: table.row_count == 1, "one account")
+        await d.until(lambda: table.row_count == 1, "one account")
         assert "Nessun blocco registrato" in text_of(d, "#blocchi-vuoto")
-        await d.type("#filtro-account", "rossi")
-        await d.wait_for(lambda: table.row_count == 0, "filtered out")
-        await d.type("#filtro-account", "cntnna")
-        await d.wait_for(lambda: table.row_count == 1, "found by codice fiscale")
+        await d.type_keys("#filtro-account", "rossi")
+        await d.until(lambda: table.row_count == 0, "filtered out")
+        await d.type_keys("#filtro-account", "cntnna")
+        await d.until(lambda: table.row_count == 1, "found by codice fiscale")
         # A lockout happening now shows up without reloading by hand.
         lock_anna(demo_ctx)
-        await d.wait_for(lambda: rows(table)[0][5].startswith("Bloccato"), "live lock state")
-        await d.wait_for(lambda: app.screen.query_one("#blocchi", DataTable).row_count == 1, "live lockout")
+        await d.until(lambda: rows(table)[0][5].startswith("Bloccato"), "live lock state")
+        await d.until(lambda: app.screen.query_one("#blocchi", DataTable).row_count == 1, "live lockout")
         # Nothing locked: the button says so instead of asking.
         await d.click("#sblocca-account")
-        await answer(d, "#conferma")
-        await d.wait_for(lambda: rows(table)[0][5] == "Attivo", "unlocked")
+        await d.answer_confirmation("#conferma")
+        await d.until(lambda: rows(table)[0][5] == "Attivo", "unlocked")
         await d.click("#sblocca-account")
         await d.settle()
         assert not isinstance(app.screen, ConfirmModal)
@@ -256,28 +220,28 @@ async def test_audit_log_newest_first_live_and_filtered(make_app, demo_ctx):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await to_home(d)
+        await d.operator_home()
         await open_tab(d, "registro-audit")
         table = app.screen.query_one("#audit", DataTable)
-        await d.wait_for(lambda: table.row_count > 0, "audit rows")
+        await d.until(lambda: table.row_count > 0, "audit rows")
         assert rows(table)[0][1:5] == ["accesso_operatore", "ok", OPERATOR, OPERATOR]  # newest first
         # A new event appears by itself.
         registry.search(demo_ctx, "Mario Rossi", operator="altro.operatore")
-        await d.wait_for(lambda: rows(table)[0][1:5] == ["ricerca_anagrafe", "ok", "altro.operatore", "Mario Rossi"],
-                         "live audit row")
+        await d.until(lambda: rows(table)[0][1:5] == ["ricerca_anagrafe", "ok", "altro.operatore", "Mario Rossi"],
+                      "live audit row")
         registry.search(demo_ctx, "Giulia Marino", operator=OPERATOR)
-        await d.wait_for(lambda: rows(table)[0][4] == "Giulia Marino", "second search")
+        await d.until(lambda: rows(table)[0][4] == "Giulia Marino", "second search")
         # By kind...
-        await d.choose("#filtro-tipo", "Ricerca in anagrafe")
-        await d.wait_for(lambda: table.row_count == 2, "only searches")
+        await d.choose_option("#filtro-tipo", "Ricerca in anagrafe")
+        await d.until(lambda: table.row_count == 2, "only searches")
         assert {row[1] for row in rows(table)} == {"ricerca_anagrafe"}
         assert "2 eventi" in text_of(d, "#audit-conteggio")
         # ...and by text, together.
-        await d.type("#filtro-audit", "altro")
-        await d.wait_for(lambda: table.row_count == 1, "search by altro.operatore")
+        await d.type_keys("#filtro-audit", "altro")
+        await d.until(lambda: table.row_count == 1, "search by altro.operatore")
         assert rows(table)[0][3] == "altro.operatore"
-        await d.type("#filtro-audit", "nessuna corrispondenza")
-        await d.wait_for(lambda: table.row_count == 0, "nothing")
+        await d.type_keys("#filtro-audit", "nessuna corrispondenza")
+        await d.until(lambda: table.row_count == 0, "nothing")
         assert "Nessun evento" in text_of(d, "#audit-vuoto")
 
 
@@ -288,13 +252,13 @@ async def test_personas_tab_shows_the_cheat_sheet(make_app, demo_ctx):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await to_home(d)
+        await d.operator_home()
         await open_tab(d, "personas")
         sheet = app.screen.query_one("#personas-testo", Markdown)
-        await d.wait_for(lambda: "Mario Rossi" in (sheet.source or ""), "the cheat-sheet")
+        await d.until(lambda: "Mario Rossi" in (sheet.source or ""), "the cheat-sheet")
         expected = demo_ctx.settings.personas_file.with_name("personas.md").read_text(encoding="utf-8")
         assert sheet.source == expected
-        await d.wait_for(lambda: bool(sheet.query("MarkdownTable")), "the personas table rendered")
+        await d.until(lambda: bool(sheet.query("MarkdownTable")), "the personas table rendered")
 
 
 # -- trainer tools --------------------------------------------------------------------------------
@@ -305,18 +269,18 @@ async def test_reset_demo_from_the_trainer_tab(make_app, demo_ctx):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await to_home(d)
+        await d.operator_home()
         await open_tab(d, "formatore")
         assert "outbox --follow" in (app.screen.query_one("#note-formatore", Markdown).source or "")
         await d.click("#ripristina-demo")
-        await answer(d, "#annulla")
+        await d.answer_confirmation("#annulla")
         assert mario_has_an_account(demo_ctx)
         assert "annullato" in text_of(d, "#ripristino-esito")
         await d.click("#ripristina-demo")
-        await answer(d, "#conferma")
-        await d.wait_for(lambda: not mario_has_an_account(demo_ctx), "the data reset")
-        await d.wait_for(lambda: isinstance(app.screen, OperatorHomeScreen)
-                         and "Dati demo ripristinati" in text_of(d, "#ripristino-esito"), "the summary")
+        await d.answer_confirmation("#conferma")
+        await d.until(lambda: not mario_has_an_account(demo_ctx), "the data reset")
+        await d.until(lambda: isinstance(app.screen, OperatorHomeScreen)
+                      and "Dati demo ripristinati" in text_of(d, "#ripristino-esito"), "the summary")
         assert "19 righe lette" in text_of(d, "#ripristino-esito")
         assert app.screen.query_one("#schede", TabbedContent).active == "formatore"
         assert app.operator == OPERATOR  # the demo operator exists again: still signed in
@@ -333,16 +297,16 @@ async def test_palette_lists_every_operator_action(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        commands = await open_palette(d)
+        commands = await d.open_palette()
         titles = [c.title for c in OPERATOR_COMMANDS]
-        await d.wait_for(lambda: set(titles) <= set(palette_titles(commands)), "operator commands listed")
+        await d.until(lambda: set(titles) <= set(palette_titles(commands)), "operator commands listed")
         assert titles == [
             "Operatore: accedi", "Operatore: coda assistenza", "Operatore: cerca in anagrafe",
             "Operatore: account bloccati", "Operatore: registro audit", "Operatore: personas", "Operatore: verifica dati",
             "Operatore: ripristina dati demo", "Operatore: esci",
         ]
         await d.pilot.press(*"anagrafe")
-        await d.wait_for(lambda: palette_titles(commands)[:1] == ["Operatore: cerca in anagrafe"], "best match")
+        await d.until(lambda: palette_titles(commands)[:1] == ["Operatore: cerca in anagrafe"], "best match")
 
 
 async def test_palette_queue_without_login_shows_the_login_then_the_queue(make_app):
@@ -350,20 +314,20 @@ async def test_palette_queue_without_login_shows_the_login_then_the_queue(make_a
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await d.expect_step("1A")
-        await run_command(d, "Operatore: coda assistenza")
-        await d.wait_for(lambda: isinstance(app.screen, OperatorLoginScreen), "operator login")
+        await d.run_command("Operatore: coda assistenza")
+        await d.until(lambda: isinstance(app.screen, OperatorLoginScreen), "operator login")
         assert app.operator is None and not app.screen.query("#richieste")
         await d.settle()
-        await sign_in(d)
-        await d.wait_for(lambda: isinstance(app.screen, OperatorHomeScreen)
-                         and app.screen.query_one("#schede", TabbedContent).active == "coda", "the queue")
+        await d.operator_sign_in()
+        await d.until(lambda: isinstance(app.screen, OperatorHomeScreen)
+                      and app.screen.query_one("#schede", TabbedContent).active == "coda", "the queue")
         # Signed in, the commands go straight to their tool.
-        await run_command(d, "Operatore: registro audit")
-        await d.wait_for(lambda: app.screen.query_one("#schede", TabbedContent).active == "registro-audit", "audit tab")
-        await run_command(d, "Operatore: account bloccati")
-        await d.wait_for(lambda: app.screen.query_one("#schede", TabbedContent).active == "account", "accounts")
+        await d.run_command("Operatore: registro audit")
+        await d.until(lambda: app.screen.query_one("#schede", TabbedContent).active == "registro-audit", "audit tab")
+        await d.run_command("Operatore: account bloccati")
+        await d.until(lambda: app.screen.query_one("#schede", TabbedContent).active == "account", "accounts")
         assert app.screen.query_one("#solo-bloccati").value is True
-        await run_command(d, "Operatore: esci")
+        await d.run_command("Operatore: esci")
         await d.expect_step("1A")
         assert app.operator is None
 
@@ -374,14 +338,14 @@ async def test_enter_typed_with_the_search_runs_the_entry_the_search_finds(make_
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await open_login(d)
-        await sign_in(d)
-        await d.wait_for(lambda: isinstance(app.screen, OperatorHomeScreen), "operator home")
+        await d.open_operator_login()
+        await d.operator_sign_in()
+        await d.until(lambda: isinstance(app.screen, OperatorHomeScreen), "operator home")
         tabs = app.screen.query_one("#schede", TabbedContent)
         for _ in range(3):  # the same burst, a few times: the search is caught at different moments
-            await open_palette(d)
+            await d.open_palette()
             burst(app, *"registro audit", "enter")
-            await d.wait_for(lambda: not CommandPalette.is_open(app), "palette closed")
+            await d.until(lambda: not CommandPalette.is_open(app), "palette closed")
             await d.settle()
             assert isinstance(app.screen, OperatorHomeScreen) and tabs.active == "registro-audit"
             tabs.active = "coda"
@@ -393,19 +357,19 @@ async def test_palette_search_from_the_journey_after_login(make_app):
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await d.expect_step("1A")
-        await run_command(d, "Operatore: cerca in anagrafe")
-        await d.wait_for(lambda: isinstance(app.screen, OperatorLoginScreen), "operator login")
+        await d.run_command("Operatore: cerca in anagrafe")
+        await d.until(lambda: isinstance(app.screen, OperatorLoginScreen), "operator login")
         await d.settle()
-        await sign_in(d)
-        await d.wait_for(lambda: isinstance(app.screen, OperatorHomeScreen)
-                         and app.screen.query_one("#schede", TabbedContent).active == "anagrafe", "registry")
-        await d.wait_for(lambda: app.focused is app.screen.query_one("#ricerca-anagrafe"), "focus on the search")
+        await d.operator_sign_in()
+        await d.until(lambda: isinstance(app.screen, OperatorHomeScreen)
+                      and app.screen.query_one("#schede", TabbedContent).active == "anagrafe", "registry")
+        await d.until(lambda: app.focused is app.screen.query_one("#ricerca-anagrafe"), "focus on the search")
         # Back to the journey: the operator stays signed in and the palette reopens the area.
-        await d.press("escape")
+        await d.key("escape")
         await d.expect_step("1A")
-        await run_command(d, "Operatore: personas")
-        await d.wait_for(lambda: isinstance(app.screen, OperatorHomeScreen)
-                         and app.screen.query_one("#schede", TabbedContent).active == "personas", "personas")
+        await d.run_command("Operatore: personas")
+        await d.until(lambda: isinstance(app.screen, OperatorHomeScreen)
+                      and app.screen.query_one("#schede", TabbedContent).active == "personas", "personas")
 
 
 async def test_palette_reset_demo_asks_confirmation(make_app, demo_ctx):
@@ -413,17 +377,17 @@ async def test_palette_reset_demo_asks_confirmation(make_app, demo_ctx):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await to_home(d)
-        await d.press("escape")  # back to the journey, still signed in
+        await d.operator_home()
+        await d.key("escape")  # back to the journey, still signed in
         await d.expect_step("1A")
-        await run_command(d, "Operatore: ripristina dati demo")
-        await answer(d, "#annulla")
+        await d.run_command("Operatore: ripristina dati demo")
+        await d.answer_confirmation("#annulla")
         assert mario_has_an_account(demo_ctx)
-        await run_command(d, "Operatore: ripristina dati demo")
-        await answer(d, "#conferma")
-        await d.wait_for(lambda: not mario_has_an_account(demo_ctx), "the data reset")
-        await d.wait_for(lambda: isinstance(app.screen, OperatorHomeScreen)
-                         and "Dati demo ripristinati" in text_of(d, "#ripristino-esito"), "the summary")
+        await d.run_command("Operatore: ripristina dati demo")
+        await d.answer_confirmation("#conferma")
+        await d.until(lambda: not mario_has_an_account(demo_ctx), "the data reset")
+        await d.until(lambda: isinstance(app.screen, OperatorHomeScreen)
+                      and "Dati demo ripristinati" in text_of(d, "#ripristino-esito"), "the summary")
     assert [e.actor for e in audit_events(demo_ctx, "demo_ripristinata")] == [OPERATOR]
 
 
@@ -433,11 +397,11 @@ async def test_palette_reset_without_login_asks_the_login_first(make_app, demo_c
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await d.expect_step("1A")
-        await run_command(d, "Operatore: ripristina dati demo")
-        await d.wait_for(lambda: isinstance(app.screen, OperatorLoginScreen), "operator login")
+        await d.run_command("Operatore: ripristina dati demo")
+        await d.until(lambda: isinstance(app.screen, OperatorLoginScreen), "operator login")
         await d.settle()
         assert mario_has_an_account(demo_ctx)
-        await sign_in(d)
-        await answer(d, "#annulla")
+        await d.operator_sign_in()
+        await d.answer_confirmation("#annulla")
         assert mario_has_an_account(demo_ctx)
         assert isinstance(app.screen, OperatorHomeScreen)

@@ -30,26 +30,26 @@ async def test_the_pane_shows_only_the_current_journey_and_f3_shows_all(make_app
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await d.expect_step("1A")
-        await d.wait_for(lambda: app.screen.query_one(OutboxPane)._scope is not None, "the pane")
+        await d.until(lambda: app.screen.query_one(OutboxPane)._scope is not None, "the pane")
         assert pane_recipients(app) == []  # the previous customer's code is not shown
         await d.register_until_code(**GIULIA)
         await d.expect_step("6A")
-        await d.wait_for(lambda: pane_recipients(app) == ["+393289876543"], "Giulia's code in the pane")
+        await d.until(lambda: pane_recipients(app) == ["+393289876543"], "Giulia's code in the pane")
         assert "Messaggi di questo percorso" in str(app.screen.query_one("#outbox-titolo", Static).render())
 
-        await d.press("f3")
-        await d.wait_for(lambda: pane_recipients(app) == ["+393289876543", "cliente.precedente@example.com"],
-                         "every message")
+        await d.key("f3")
+        await d.until(lambda: pane_recipients(app) == ["+393289876543", "cliente.precedente@example.com"],
+                      "every message")
         assert "Tutti i messaggi" in str(app.screen.query_one("#outbox-titolo", Static).render())
-        await d.press("f3")
-        await d.wait_for(lambda: pane_recipients(app) == ["+393289876543"], "the journey's messages again")
+        await d.key("f3")
+        await d.until(lambda: pane_recipients(app) == ["+393289876543"], "the journey's messages again")
 
         # A new customer starts at 1A: Giulia's code goes out of the pane.
         app.restart()
         await d.expect_step("1A")
         await d.settle()
         app.screen.query_one(OutboxPane).reload()
-        await d.wait_for(lambda: pane_recipients(app) == [], "an empty pane for the next customer")
+        await d.until(lambda: pane_recipients(app) == [], "an empty pane for the next customer")
 
 
 async def test_narrow_terminal_folds_the_pane_into_a_strip_that_f2_opens(make_app, demo_ctx, monkeypatch) -> None:
@@ -61,21 +61,21 @@ async def test_narrow_terminal_folds_the_pane_into_a_strip_that_f2_opens(make_ap
         await d.expect_step("6A")
         pane = app.screen.query_one(OutboxPane)
         strip = app.screen.query_one("#outbox-striscia", Static)
-        await d.wait_for(lambda: "482913" in str(strip.render()), "the code in the strip")
+        await d.until(lambda: "482913" in str(strip.render()), "the code in the strip")
         assert "+39 328 987 6543" in str(strip.render())  # a mobile is shown one way everywhere
         assert app.screen.has_class("-stretto")
         assert pane.region.height == 1 and strip.region.width == 80 - 2
         journey = app.screen.query_one("#journey")
         focused = app.focused
 
-        await d.press("f2")  # open full: the journey makes room, the list takes the focus
-        await d.wait_for(lambda: app.screen.has_class("-messaggi-aperti"), "the pane open")
+        await d.key("f2")  # open full: the journey makes room, the list takes the focus
+        await d.until(lambda: app.screen.has_class("-messaggi-aperti"), "the pane open")
         await d.settle()
         assert pane.region.height == 24 - 2 and not journey.region  # the journey is hidden meanwhile
         assert app.focused is app.screen.query_one("#outbox-lista")
 
-        await d.press("f2")  # fold back: the journey returns with its focus
-        await d.wait_for(lambda: not app.screen.has_class("-messaggi-aperti"), "the pane folded")
+        await d.key("f2")  # fold back: the journey returns with its focus
+        await d.until(lambda: not app.screen.has_class("-messaggi-aperti"), "the pane folded")
         await d.settle()
         assert pane.region.height == 1 and app.focused is focused
 
@@ -87,9 +87,9 @@ async def test_wide_terminal_f2_hides_and_shows_the_pane(make_app) -> None:
         await d.expect_step("1A")
         pane = app.screen.query_one(OutboxPane)
         assert app.screen.has_class("-largo") and pane.display and pane.region.width == 46
-        await d.press("f2")
+        await d.key("f2")
         assert not pane.display
-        await d.press("f2")
+        await d.key("f2")
         assert pane.display
 
 

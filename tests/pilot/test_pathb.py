@@ -18,14 +18,8 @@ from tests.pilot.driver import Driver
 PASSWORD = "Girasole#Verde7"
 
 
-async def to_1b(d: Driver, nome: str, cognome: str, data: str, sesso: str, username: str) -> None:
-    await d.register_until_code(nome=nome, cognome=cognome, data=data, sesso=sesso, username=username,
-                                password=PASSWORD)
-    await d.expect_step("1B")
-
-
 async def to_2b(d: Driver) -> None:
-    await to_1b(d, "Alessandro", "Greco", "21/04/1985", "Maschio", "alessandro.greco@gmail.com")
+    await d.to_1b("Alessandro", "Greco", "21/04/1985", "Maschio", "alessandro.greco@gmail.com")
     await d.click("#continua")
     await d.expect_step("2B")
 
@@ -40,7 +34,7 @@ async def test_1b_2b_3b_4b_creates_the_account_with_the_5a_password(make_app):
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await to_2b(d)
-        await d.type("#codice-fiscale", "grclsn85d12e506m")
+        await d.type_keys("#codice-fiscale", "grclsn85d12e506m")
         await d.click("#continua")
         await d.expect_step("3B")
         shown = options(app)
@@ -50,9 +44,9 @@ async def test_1b_2b_3b_4b_creates_the_account_with_the_5a_password(make_app):
         option_list.highlighted = 0
         await d.click("#continua")
         await d.expect_step("4B")
-        await d.type("#otp", d.newest_code("a.grieco@studiogrieco.it"))
+        await d.type_keys("#otp", d.code("a.grieco@studiogrieco.it"))
         await d.click("#continua")
-        await d.wait_for(lambda: "account è stato creato" in d.text(), "account created")
+        await d.until(lambda: "account è stato creato" in d.text(), "account created")
         assert d.step == "4B"
         await d.click("#accedi")
         await d.login("a.grieco@studiogrieco.it", PASSWORD)
@@ -66,7 +60,7 @@ async def test_back_from_1b_finds_3a_as_typed(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await to_1b(d, "Alessandro", "Greco", "21/04/1985", "Maschio", "alessandro.greco@gmail.com")
+        await d.to_1b("Alessandro", "Greco", "21/04/1985", "Maschio", "alessandro.greco@gmail.com")
         await d.click("#indietro")
         await d.expect_step("3A")
         assert app.screen.query_one("#cognome").value == "Greco"
@@ -95,7 +89,7 @@ async def test_2b_each_invalid_codice_fiscale_has_its_message(make_app, typed, m
         d = Driver(pilot)
         await to_2b(d)
         if typed:
-            await d.type("#codice-fiscale", typed)
+            await d.type_keys("#codice-fiscale", typed)
         await d.click("#continua")
         assert d.step == "2B"
         assert message.lower() in (d.error("codice-fiscale") or "").lower(), d.errors()
@@ -106,7 +100,7 @@ async def test_2b_unknown_codice_fiscale_leads_to_6b(make_app):
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await to_2b(d)
-        await d.type("#codice-fiscale", "VLLRRT70A01C933Q")
+        await d.type_keys("#codice-fiscale", "VLLRRT70A01C933Q")
         await d.click("#continua")
         await d.expect_step("6B")
         text = d.text()
@@ -127,7 +121,7 @@ async def test_2b_customer_without_active_policy_leads_to_6b(make_app):
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await to_2b(d)
-        await d.type("#codice-fiscale", "RMNFNC87B59A662P")
+        await d.type_keys("#codice-fiscale", "RMNFNC87B59A662P")
         await d.click("#continua")
         await d.expect_step("6B")
 
@@ -136,9 +130,9 @@ async def test_omocode_form_finds_the_customer(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await to_1b(d, "Giovanni", "Russo", "25/08/1977", "Maschio", "giovanni.russo@libero.it")
+        await d.to_1b("Giovanni", "Russo", "25/08/1977", "Maschio", "giovanni.russo@libero.it")
         await d.click("#continua")
-        await d.type("#codice-fiscale", "RSSGNN77M25G273D")  # the base form of the omocode on file
+        await d.type_keys("#codice-fiscale", "RSSGNN77M25G273D")  # the base form of the omocode on file
         await d.click("#continua")
         await d.expect_step("3B")
 
@@ -151,9 +145,9 @@ async def test_5b_to_7b_submitted(make_app, settings):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await to_1b(d, "Giorgio", "Fontana", "27/04/1958", "Maschio", "giorgio.fontana@gmail.com")
+        await d.to_1b("Giorgio", "Fontana", "27/04/1958", "Maschio", "giorgio.fontana@gmail.com")
         await d.click("#continua")
-        await d.type("#codice-fiscale", "FNTGRG58D27L781N")
+        await d.type_keys("#codice-fiscale", "FNTGRG58D27L781N")
         await d.click("#continua")
         await d.expect_step("3B")
         assert "Non risultano recapiti" in d.text()
@@ -163,18 +157,18 @@ async def test_5b_to_7b_submitted(make_app, settings):
         await d.expect_step("7B")
         form = app.screen
         assert form.query_one("#nome").value == "Giorgio"
-        await d.type("#luogo-nascita", "Verona")
-        await d.type("#cellulare", "3405550199")
-        await d.type("#email", "giorgio.fontana@gmail.com")
-        await d.type("#indirizzo", "Corso Porta Nuova 10")
-        await d.type("#citta", "Verona")
-        await d.choose("#tipo-documento", "Carta")
+        await d.type_keys("#luogo-nascita", "Verona")
+        await d.type_keys("#cellulare", "3405550199")
+        await d.type_keys("#email", "giorgio.fontana@gmail.com")
+        await d.type_keys("#indirizzo", "Corso Porta Nuova 10")
+        await d.type_keys("#citta", "Verona")
+        await d.choose_option("#tipo-documento", "Carta")
         form.attach("allega-fronte", uploads / "fronte.png")
         form.attach("allega-retro", uploads / "retro.png")
         await d.settle()
         await d.click("#privacy")
         await d.click("#invia-richiesta")
-        await d.wait_for(lambda: "Richiesta inviata" in d.text(), "confirmation")
+        await d.until(lambda: "Richiesta inviata" in d.text(), "confirmation")
         assert d.step == "7B"
     [request] = assistance.list_requests(app.ctx)
     assert request.origin == "7B" and request.contact_value == "+393405550199"

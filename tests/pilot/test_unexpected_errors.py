@@ -22,7 +22,7 @@ async def test_a_fault_in_a_worker_shows_6b_and_is_logged(demo_ctx, monkeypatch,
         await d.click("#persona")
         await d.personal_data("Mario", "Rossi", "14/03/1975", "Maschio")
         await d.click("#continua")
-        await d.type("#username", "mario.rossi@gmail.com")
+        await d.type_keys("#username", "mario.rossi@gmail.com")
         with caplog.at_level(logging.ERROR):
             await d.click("#continua")
         await d.expect_step("6B")

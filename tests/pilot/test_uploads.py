@@ -38,7 +38,7 @@ def stored(settings) -> Path:
 
 async def open_picker(d: Driver, widget_id: str = "allega-fronte") -> DocumentPicker:
     await d.click(f"#{widget_id}")
-    await d.wait_for(lambda: isinstance(d.app.screen, DocumentPicker), "the file picker")
+    await d.until(lambda: isinstance(d.app.screen, DocumentPicker), "the file picker")
     await d.settle()
     return d.app.screen
 
@@ -59,8 +59,8 @@ def picker_error(d: Driver) -> str:
 
 
 async def type_in_picker(d: Driver, text: str) -> None:
-    await d.type("Input", text)
-    await d.press("enter")
+    await d.type_keys("Input", text)
+    await d.key("enter")
 
 
 async def test_picker_opens_in_the_uploads_folder_and_cannot_leave_it(make_app, uploads, stored, tmp_path):
@@ -73,11 +73,11 @@ async def test_picker_opens_in_the_uploads_folder_and_cannot_leave_it(make_app, 
         await open_form(app, d, "7B")
         await open_picker(d)
         assert location(d) == uploads
-        await d.wait_for(lambda: "fronte.png" in entries(d), "the folder's files")
+        await d.until(lambda: "fronte.png" in entries(d), "the folder's files")
         assert ".." not in entries(d)  # no way up at the top
         # Backspace (go up), "..", an absolute path, a home path, a link out: still in the uploads folder.
         app.screen.query_one(DirectoryNavigation).focus()
-        await d.press("backspace")
+        await d.key("backspace")
         assert location(d) == uploads
         for typed in ("..", "../..", "/", str(tmp_path), "~", "scorciatoia"):
             await type_in_picker(d, typed)
@@ -87,18 +87,18 @@ async def test_picker_opens_in_the_uploads_folder_and_cannot_leave_it(make_app, 
         # Into a folder inside it and back up to the top, never above.
         await type_in_picker(d, "scansioni")
         assert location(d) == uploads / "scansioni"
-        await d.wait_for(lambda: ".." in entries(d), "the way back up")
+        await d.until(lambda: ".." in entries(d), "the way back up")
         app.screen.query_one(DirectoryNavigation).focus()
-        await d.press("backspace")
+        await d.key("backspace")
         assert location(d) == uploads
-        await d.press("backspace")
+        await d.key("backspace")
         assert location(d) == uploads
         # The attack: another customer's stored document, by absolute or relative path.
         for typed in (str(stored), f"../documenti/{stored.name}"):
             await type_in_picker(d, typed)
             assert isinstance(app.screen, DocumentPicker), typed
             assert picker_error(d) == DocumentPicker.ERROR_OUTSIDE, typed
-        await d.press("escape")
+        await d.key("escape")
         assert isinstance(app.screen, AssistanceFormScreen)
         assert "Nessun file allegato" in file_line(d, "allega-fronte")
 
@@ -128,7 +128,7 @@ async def test_data_folder_refused_even_when_it_is_the_uploads_folder(make_app, 
         await open_picker(d)
         assert location(d) == demo_ctx.settings.data_dir
         await type_in_picker(d, f"documenti/{stored.name}")  # inside the uploads folder, but reserved
-        await d.wait_for(lambda: not isinstance(app.screen, DocumentPicker), "the picker to close")
+        await d.until(lambda: not isinstance(app.screen, DocumentPicker), "the picker to close")
         await d.settle()
         assert d.error("allega-fronte") == documents.RESERVED
         assert "✘" in file_line(d, "allega-fronte")
@@ -151,12 +151,12 @@ async def test_link_fifo_and_huge_image_refused_at_the_field(make_app, uploads, 
         for name, message in expected.items():
             await open_picker(d, "allega-retro")
             await type_in_picker(d, name)
-            await d.wait_for(lambda: not isinstance(app.screen, DocumentPicker), "the picker to close")
-            await d.wait_for(lambda: d.error("allega-retro") is not None, f"the refusal of {name}")
+            await d.until(lambda: not isinstance(app.screen, DocumentPicker), "the picker to close")
+            await d.until(lambda: d.error("allega-retro") is not None, f"the refusal of {name}")
             assert (d.error("allega-retro") or "").startswith(message), (name, d.errors())
             assert app.screen.attachment("allega-retro") is None
         # A good file from the same folder is still attached.
         await open_picker(d, "allega-retro")
         await type_in_picker(d, "fronte.png")
-        await d.wait_for(lambda: app.screen.attachment("allega-retro") is not None, "the good file")
+        await d.until(lambda: app.screen.attachment("allega-retro") is not None, "the good file")
         assert d.errors() == {} and "640×400 pixel" in file_line(d, "allega-retro")

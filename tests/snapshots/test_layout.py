@@ -25,9 +25,9 @@ def test_password_5a_with_errors(snap_compare, demo_ctx):
         await d.click("#persona")
         await d.personal_data("Mario", "Rossi", "14/03/1975", "Maschio")
         await d.click("#continua")
-        await d.type("#username", "mario.rossi@gmail.com")
+        await d.type_keys("#username", "mario.rossi@gmail.com")
         await d.click("#continua")
-        await d.type("#password", "rossi12")
+        await d.type_keys("#password", "rossi12")
         await d.click("#registrati")
         pilot.app.screen.query_one("#journey").scroll_home(animate=False)
         for field in pilot.app.screen.query(Input):

@@ -6,11 +6,6 @@ registrato" or "senza polizza" ("Ultimi esiti"); the tab shows the outcome the
 journey would give and the nearest registry customers, each with a table of the
 fields that differ (services/diagnosis.py). Every diagnosis is an audit event
 ("diagnosi") in the operator's name.
-
-This module is part of the operator area: ``steps/operator.py`` imports it once
-``OperatorTab`` is defined there (just before ``OperatorHomeScreen``, whose TABS
-name this tab), and it imports ``OperatorTab`` back. Import it through
-``areaclienti_tui.steps.operator`` (as the app does at start-up), not on its own.
 """
 
 from __future__ import annotations
@@ -33,7 +28,7 @@ from areaclienti_tui.rules.personal import format_date, read_date
 from areaclienti_tui.services import diagnosis
 from areaclienti_tui.services.diagnosis import Candidate, Diagnosis, Difference, Outcome, Typed
 from areaclienti_tui.steps.base import SEX_OPTIONS, actions
-from areaclienti_tui.steps.operator import AssistanceQueue, OperatorTab, RequestTable, when
+from areaclienti_tui.steps.operator.common import OperatorTab, RequestTable, highlighted_key, when
 from areaclienti_tui.widgets.date_input import DateInput
 from areaclienti_tui.widgets.field import Field
 from areaclienti_tui.widgets.literal import Plain, PlainTable, TextInput, shown, template
@@ -257,7 +252,7 @@ class DiagnosisTab(OperatorTab):
 
     def _fill_outcomes(self, loaded: list[tuple[Outcome, str]]) -> None:
         table = self.query_one("#ultimi-esiti", DataTable)
-        previous = AssistanceQueue._highlighted_key(table)  # the row the operator is on stays chosen
+        previous = highlighted_key(table)  # the row the operator is on stays chosen
         rows = [(str(outcome.event_id), (when(outcome.at, "%d/%m %H:%M"), outcome.shown, outcome.who, masked))
                 for outcome, masked in loaded]
         fill_fitted(table, self.OUTCOME_COLUMNS, self.OUTCOME_STAGES, rows, self.room() - SCROLLBAR)
