@@ -194,6 +194,12 @@ def screen_name(kind: type) -> str:
     return f"{module}:{kind.__qualname__}"
 
 
+def step_of(screen: object) -> str | None:
+    """The map step a screen draws (by its class, and by the code it shows when its class
+    draws more than one step); None when the screen is not in the map."""
+    return identify(screen_name(type(screen)), getattr(screen, "STEP", None))
+
+
 def identify(screen: str, code: str | None) -> str | None:
     """The map step of a screen ("module:Class") showing a step code; None if not in the map.
 

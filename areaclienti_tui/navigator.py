@@ -51,10 +51,7 @@ def screen_name(screen: Screen | type[Screen]) -> str:
     return journey_map.screen_name(screen if isinstance(screen, type) else type(screen))
 
 
-def step_of(screen: Screen) -> str | None:
-    """The map step a screen draws (by its class, and by the code it shows when its class
-    draws more than one step); None when the screen is not in the map."""
-    return journey_map.identify(screen_name(screen), getattr(screen, "STEP", None))
+step_of = journey_map.step_of
 
 
 def transition_for(source: Screen | str, outcome: str) -> Transition:

@@ -282,9 +282,7 @@ async def drive(driver: Driver, persona: LessonPersona, target: str) -> None:
 
     def here() -> str | None:
         screen = app.screen
-        if not screen.is_mounted:
-            return None
-        return journey_map.identify(journey_map.screen_name(type(screen)), getattr(screen, "STEP", None))
+        return journey_map.step_of(screen) if screen.is_mounted else None
 
     await driver.until(lambda: here() == journey_map.START, "il passo 1A")
     for _ in range(MAX_MOVES):

@@ -120,6 +120,14 @@ class Driver(AppDriver):
         await self.settle()
         return self.app.screen
 
+    async def open_tab(self, tab_id: str) -> None:
+        """Click an operator tab's label and wait until that tab is the one shown."""
+        from textual.widgets import TabbedContent
+
+        await self.click(f"#--content-tab-{tab_id}")
+        await self.until(lambda: self.app.screen.query_one("#schede", TabbedContent).active == tab_id, f"tab {tab_id}")
+        await self.settle()
+
     async def answer_confirmation(self, button: str) -> None:
         """A confirmation comes; `button` (#conferma, #annulla) answers it and it closes."""
         await self.until(lambda: isinstance(self.app.screen, ConfirmModal), "la conferma")

@@ -29,12 +29,6 @@ MARIO_CF = "RSSMRA75C14H501L"
 # -- helpers ---------------------------------------------------------------------------------
 
 
-async def open_tab(d: Driver, tab_id: str) -> None:
-    await d.click(f"#--content-tab-{tab_id}")
-    await d.until(lambda: d.app.screen.query_one("#schede", TabbedContent).active == tab_id, f"tab {tab_id}")
-    await d.settle()
-
-
 def text_of(d: Driver, selector: str) -> str:
     return str(d.app.screen.query_one(selector, Static).render())
 
@@ -89,7 +83,7 @@ async def test_search_mario_rossi_shows_policies_contacts_and_account(make_app, 
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await d.operator_home()
-        await open_tab(d, "anagrafe")
+        await d.open_tab("anagrafe")
         assert app.focused is not None
         table = await search(d, "rossi mario")
         assert rows(table)[0][:4] == ["Rossi Mario", MARIO_CF, "14/03/1975", "—"]
@@ -114,7 +108,7 @@ async def test_moving_through_the_results_shows_each_file(make_app):
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await d.operator_home()
-        await open_tab(d, "anagrafe")
+        await d.open_tab("anagrafe")
         table = await search(d, "rossi")
         assert [row[0] for row in rows(table)] == ["Rossi Mario", "De Luca Rossi Lucia"]
         table.focus()
@@ -134,7 +128,7 @@ async def test_a_locked_account_is_unlocked_from_the_registry(make_app, demo_ctx
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await d.operator_home()
-        await open_tab(d, "anagrafe")
+        await d.open_tab("anagrafe")
         await search(d, "conti anna")
         assert "Bloccato fino alle" in text_of(d, "#cliente-account")
         assert app.screen.query_one("#risultati-anagrafe", DataTable).get_row_at(0)[3] == "bloccato"
@@ -157,7 +151,7 @@ async def test_locked_account_appears_and_is_unlocked_with_confirmation(make_app
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await d.operator_home()
-        await open_tab(d, "account")
+        await d.open_tab("account")
         table = app.screen.query_one("#elenco-account", DataTable)
         await d.until(lambda: table.row_count == 1, "Anna's account")
         [row] = rows(table)
@@ -191,7 +185,7 @@ async def test_accounts_filter_and_live_lockouts(make_app, demo_ctx):
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await d.operator_home()
-        await open_tab(d, "account")
+        await d.open_tab("account")
         table = app.screen.query_one("#elenco-account", DataTable)
         await d.until(lambda: table.row_count == 1, "one account")
         assert "Nessun blocco registrato" in text_of(d, "#blocchi-vuoto")
@@ -221,7 +215,7 @@ async def test_audit_log_newest_first_live_and_filtered(make_app, demo_ctx):
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await d.operator_home()
-        await open_tab(d, "registro-audit")
+        await d.open_tab("registro-audit")
         table = app.screen.query_one("#audit", DataTable)
         await d.until(lambda: table.row_count > 0, "audit rows")
         assert rows(table)[0][1:5] == ["accesso_operatore", "ok", OPERATOR, OPERATOR]  # newest first
@@ -253,7 +247,7 @@ async def test_personas_tab_shows_the_cheat_sheet(make_app, demo_ctx):
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await d.operator_home()
-        await open_tab(d, "personas")
+        await d.open_tab("personas")
         sheet = app.screen.query_one("#personas-testo", Markdown)
         await d.until(lambda: "Mario Rossi" in (sheet.source or ""), "the cheat-sheet")
         expected = demo_ctx.settings.personas_file.with_name("personas.md").read_text(encoding="utf-8")
@@ -270,7 +264,7 @@ async def test_reset_demo_from_the_trainer_tab(make_app, demo_ctx):
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
         await d.operator_home()
-        await open_tab(d, "formatore")
+        await d.open_tab("formatore")
         assert "outbox --follow" in (app.screen.query_one("#note-formatore", Markdown).source or "")
         await d.click("#ripristina-demo")
         await d.answer_confirmation("#annulla")

@@ -128,12 +128,8 @@ async def test_an_unknown_persona_or_step_changes_nothing(make_app, persona: str
 
 
 async def open_personas(d: Driver) -> None:
-    from textual.widgets import TabbedContent
-
     await d.operator_home()
-    await d.click("#--content-tab-personas")
-    await d.until(lambda: d.app.screen.query_one("#schede", TabbedContent).active == "personas", "tab Personas")
-    await d.settle()
+    await d.open_tab("personas")
 
 
 async def test_avvia_in_the_personas_tab_takes_the_persona_to_the_chosen_step(make_app) -> None:
