@@ -27,6 +27,7 @@ from areaclienti_tui.services.setup import open_context
 from areaclienti_tui.settings import Settings
 from areaclienti_tui.steps.base import StepScreen
 from areaclienti_tui import journey_map, navigator
+from areaclienti_tui.aula.report import SeatReport
 
 # -- operator area ------------------------------------------------------------
 # Imported at start-up on purpose: it loads textual-image, which asks the
@@ -114,6 +115,9 @@ class AreaClientiApp(KeysInOrder):
         self.raise_unexpected = False
         self.operator: str | None = None  # username of the signed-in operator (operator area)
         self.start_when_ready: tuple[str, str] | None = None  # (persona, step) to start at, see start_at
+        self.seat_report: SeatReport | None = None  # a classroom seat tells the trainer's board (aula/report.py)
+        if ctx.settings.seat_status_file is not None:
+            self.seat_report = SeatReport(ctx.settings.seat_status_file, ctx.clock.now)
         self._unsubscribe = ctx.bus.subscribe(self._on_service_event)
         # -- kiosk (SPEC §3, §4): no palette, no outbox on screen, idle journeys cleared
         self.idle_check_seconds = 1.0
@@ -156,12 +160,26 @@ class AreaClientiApp(KeysInOrder):
             self.call_after_refresh(self.start_at, *self.start_when_ready)
         if self.settings.kiosk:
             self.set_interval(self.idle_check_seconds, self.check_kiosk_idle, name="chiosco-inattivita")
+        if self.seat_report is not None:
+            self.set_interval(0.5, self.report_seat, name="stato-posto")
 
     def on_unmount(self) -> None:
         self._unsubscribe()
 
+    def report_seat(self) -> None:
+        """A classroom seat: the step on screen (the nearest one under a dialog) to the board."""
+        if self.seat_report is None:
+            return
+        step = None
+        for screen in reversed(self.screen_stack):
+            if (step := journey_map.step_of(screen)) is not None:
+                break
+        self.seat_report.step(step)
+
     def _on_service_event(self, event: Event) -> None:
         if isinstance(event, OutboxChanged):
+            if self.seat_report is not None:
+                self.seat_report.message(event.channel, event.recipient, None)
             self.post_message(OutboxUpdated())
         elif isinstance(event, AuditRecorded):
             self.post_message(AuditUpdated())

@@ -21,7 +21,6 @@ import json
 import logging
 import os
 import re
-import shlex
 import sys
 import time
 from collections.abc import Sequence
@@ -152,6 +151,26 @@ def _port(text: str) -> int:
     return value
 
 
+MAX_SEATS = 60  # areaclienti_tui.aula.seats.MAX_SEATS (not imported: the CLI starts without the server)
+
+
+def _seats(text: str) -> int:
+    value = _positive_int(text)
+    if value > MAX_SEATS:
+        raise argparse.ArgumentTypeError(f"un'aula ha da 1 a {MAX_SEATS} posti")
+    return value
+
+
+def _minutes(text: str) -> float:
+    try:
+        value = float(text.replace(",", "."))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"«{text}» non è un numero di minuti") from None
+    if not 0 < value <= 24 * 60:
+        raise argparse.ArgumentTypeError("i minuti vanno da più di 0 a 1440")
+    return value
+
+
 def build_parser() -> argparse.ArgumentParser:
     # The global options live in a parent parser shared by the main parser and
     # every subcommand, so they are accepted before or after the command. Their
@@ -261,12 +280,22 @@ def build_parser() -> argparse.ArgumentParser:
     serve = commands.add_parser(
         "serve",
         parents=[common],
-        help="apre la console nel browser (textual-serve)",
-        description="Pubblica la console come pagina web: ogni scheda del browser apre una console.",
+        help="apre la console nel browser; con --aula N, un'aula di N posti e la bacheca del formatore",
+        description="Pubblica la console come pagina web: ogni scheda del browser apre una console. "
+        "Con --aula N ogni allievo ha un posto (/posto/1 … /posto/N) con i propri dati demo, "
+        "e il formatore segue i posti da /formatore con le credenziali di un operatore.",
     )
-    serve.add_argument("--host", default="localhost", help="indirizzo su cui ascoltare (predefinito: localhost)")
+    serve.add_argument("--host", default="localhost",
+                       help="indirizzo su cui ascoltare (predefinito: localhost; 0.0.0.0 per gli altri computer)")
     serve.add_argument("--port", type=_port, default=8000, help="porta (predefinita: 8000)")
     serve.add_argument("--kiosk", action="store_true", help="la console pubblicata è in modalità chiosco")
+    serve.add_argument("--aula", type=_seats, metavar="N", default=None,
+                       help=f"aula di N posti (1-{MAX_SEATS}), ognuno con la propria cartella e i propri dati demo")
+    serve.add_argument("--indirizzo-pubblico", metavar="URL", default=None,
+                       help="l'indirizzo con cui i browser raggiungono il server, se diverso da quello che "
+                       "usano (dietro un proxy), ad es. https://aula.esempio.it")
+    serve.add_argument("--inattivo-dopo", type=_minutes, metavar="MINUTI", default=10.0,
+                       help="spegne la console di un posto senza scheda aperta dopo tanti minuti (predefinito: 10)")
 
     # -- diagnosi (why a customer is not recognised) --
     diag = commands.add_parser(
@@ -778,19 +807,48 @@ def _cmd_operator_add(args: argparse.Namespace, settings: Settings, out: Console
 
 
 def _cmd_serve(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
-    _open(settings, write=True).db.dispose()
+    from areaclienti_tui.aula import seats, web
+
     try:
-        from textual_serve.server import Server
-    except ImportError as error:
-        raise CliError(f"textual-serve non è installato ({error})") from None
-    # Each browser tab runs its own console process; it reads the same
-    # database and data folder through the environment (no URL on the command line).
-    os.environ["AREACLIENTI_DATA_DIR"] = str(settings.data_dir)
-    if settings.db:
-        os.environ["AREACLIENTI_DB"] = settings.db
-    command = [sys.executable, "-m", "areaclienti_tui"] + (["--kiosk"] if args.kiosk else [])
-    Server(shlex.join(command), host=args.host, port=args.port, title="Area Clienti").serve()
+        public = web.public_base(args.indirizzo_pubblico)
+    except web.AddressError as error:
+        raise CliError(str(error), EXIT_INVALID) from None
+    ctx = _open(settings, write=True)
+    room = seats.Room(settings, args.aula, idle_seconds=args.inattivo_dopo * 60, kiosk=args.kiosk)
+    if room.classroom:
+        out.print(f"Preparo i {args.aula} posti dell'aula in {room.folder}…", markup=False, highlight=False)
+        room.prepare()
+    server = web.ClassroomServer(room, ctx, public_url=public, title="Area Clienti")
+    port = args.port
+    shown = public or f"http://{_reachable_host(args.host)}:{port}"
+
+    def ready() -> None:
+        lines = ([f"Aula di {args.aula} posti.", f"  allievi:   {shown}/  (o {shown}/posto/N)",
+                  f"  formatore: {shown}/formatore  (credenziali di un operatore)"]
+                 if room.classroom else [f"Console nel browser: {shown}/"])
+        if args.host in ("0.0.0.0", "::") and public is None:  # noqa: S104
+            lines.append("In ascolto su tutti gli indirizzi di questo computer: dagli altri computer "
+                         "si usa il suo nome o il suo indirizzo IP.")
+        lines.append("Ctrl+C per chiudere.")
+        for line in lines:
+            out.print(line, markup=False, highlight=False, soft_wrap=True)
+
+    try:
+        web.serve(server, args.host, port, ready=ready)
+    except OSError as error:
+        raise CliError(f"impossibile ascoltare su {args.host}:{port}: {error.strerror or error}") from None
+    finally:
+        ctx.db.dispose()
     return EXIT_OK
+
+
+def _reachable_host(host: str) -> str:
+    """What to print for the address the server listens on: never 0.0.0.0."""
+    if host in ("0.0.0.0", "::", ""):  # noqa: S104
+        import socket
+
+        return socket.gethostname()
+    return f"[{host}]" if ":" in host else host
 
 
 # -- scenario (scenario runner) --

@@ -40,6 +40,7 @@ class Settings(BaseSettings):
     image_max_pixels: int = Field(default=40_000_000, ge=1, description="pixel massimi di un'immagine caricata")
 
     kiosk: bool = False
+    seat_status_file: Path | None = Field(default=None, description="aula: file di stato del posto letto dalla bacheca del formatore")
     idle_timeout_seconds: int = 300
 
     pec_domains_file: Path = Field(default_factory=lambda: data_file("pec_domains.txt"))
