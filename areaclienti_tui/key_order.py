@@ -24,12 +24,17 @@ Two rules restore the order a person expects:
   is never delayed.
 
 The wait is bounded (``SETTLE_SECONDS``, ``BUSY_SECONDS``): a key is never
-lost, at worst it goes where it would have gone without this module.
+lost, at worst it goes where it would have gone without this module. The settle
+bound counts the event loop's own CPU time, not the clock's: on a machine shared
+by many consoles (a classroom of fifteen on two cores) a console may wait seconds
+for the processor, and a wall-clock bound would let the held keys go before the
+previous key took effect. ``SETTLE_WALL_SECONDS`` still caps the wait by the clock.
 """
 
 from __future__ import annotations
 
 import asyncio
+import time
 from collections import deque
 
 from textual import events
@@ -38,7 +43,8 @@ from textual.message_pump import MessagePump
 from textual.widgets import Input
 
 FOCUS_MOVES = {"tab": "focus_next", "shift+tab": "focus_previous"}
-SETTLE_SECONDS = 0.5  # the longest a key waits for the previous one to take effect
+SETTLE_SECONDS = 0.5  # the longest a key waits for the previous one to take effect (loop CPU time)
+SETTLE_WALL_SECONDS = 5.0  # and by the clock, however starved the console is
 QUIET_ROUNDS = 2  # rounds in a row with every message queue of the screen empty
 BUSY_SECONDS = 3.0  # the longest keys wait for a step that is working (StepScreen.busy)
 BUSY_POLL_SECONDS = 0.02
@@ -130,20 +136,26 @@ class KeysInOrder(App):
 
     async def _settle_then_release(self) -> None:
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + SETTLE_SECONDS
+        cpu_deadline = time.thread_time() + SETTLE_SECONDS  # the loop's thread: it runs every handler
+        wall_deadline = loop.time() + SETTLE_WALL_SECONDS
         busy_deadline = loop.time() + BUSY_SECONDS
+
+        def settle_left() -> float:
+            return min(cpu_deadline - time.thread_time(), wall_deadline - loop.time())
+
         try:
             quiet = 0
-            while quiet < QUIET_ROUNDS and loop.time() < deadline:
+            while quiet < QUIET_ROUNDS and settle_left() > 0:
                 pumps = self._message_pumps()
-                await self._every_pump_caught_up(pumps, deadline - loop.time())
+                await self._every_pump_caught_up(pumps, min(SETTLE_SECONDS, wall_deadline - loop.time()))
                 quiet = quiet + 1 if self._pumps_quiet(pumps) else 0
                 while self._screen_busy() and loop.time() < busy_deadline:
                     # The step is working (a check, a code, a password hash): what was typed
                     # after the Enter belongs to the screen that comes next.
                     await asyncio.sleep(BUSY_POLL_SECONDS)
                     quiet = 0
-                    deadline = max(deadline, loop.time() + SETTLE_SECONDS)
+                    cpu_deadline = max(cpu_deadline, time.thread_time() + SETTLE_SECONDS)
+                    wall_deadline = max(wall_deadline, loop.time() + SETTLE_WALL_SECONDS)
         finally:
             self._settling = None
             if not self.call_later(self._release_held_keys):

@@ -71,7 +71,7 @@ class ConsoleProcess:
         env = dict(self.env, COLUMNS=str(width), ROWS=str(height))
         self.process = await asyncio.create_subprocess_exec(
             *self.argv, stdin=asyncio.subprocess.PIPE, stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE, env=env, start_new_session=True)
+            stderr=asyncio.subprocess.PIPE, env=env)
         self._reader = asyncio.create_task(self._read(), name=f"console-{self.process.pid}")
 
     async def send_bytes(self, data: bytes) -> bool:
@@ -109,7 +109,7 @@ class ConsoleProcess:
             except TimeoutError:
                 log.warning("console %s did not quit in %.0f s: killed", self.pid, seconds)
                 with contextlib.suppress(ProcessLookupError):
-                    os.killpg(self.process.pid, 9)
+                    self.process.kill()
                 await self.process.wait()
         if self._reader is not None:
             await self._reader

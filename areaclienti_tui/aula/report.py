@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 import os
+import stat
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -115,10 +116,16 @@ def read(path: Path) -> dict[str, dict[str, str] | None]:
     or a dict of bounded texts with all its keys. Missing, too large or invalid parts are None."""
     status: dict[str, dict[str, str] | None] = dict.fromkeys(FIELDS)
     try:
-        if path.stat().st_size > MAX_BYTES:
+        # Not stat() then read_text(): a link to /dev/zero says 0 bytes and never ends, a pipe
+        # blocks the server on open. A regular file only, opened without waiting, read bounded.
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as file:
+            if not stat.S_ISREG(os.fstat(file.fileno()).st_mode):
+                return status
+            raw = file.read(MAX_BYTES + 1)
+        if len(raw) > MAX_BYTES:
             return status
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError):
+        data = json.loads(raw.decode("utf-8"))
+    except (OSError, ValueError, RecursionError):  # RecursionError: deeply nested JSON
         return status
     if not isinstance(data, dict):
         return status

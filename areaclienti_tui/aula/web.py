@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import jinja2
-from aiohttp import WSMsgType, web
+from aiohttp import WSCloseCode, WSMsgType, web
 
 from areaclienti_tui import journey_map, start_at
 from areaclienti_tui.aula.seats import Room, Seat
@@ -48,6 +48,7 @@ SEAT_COOKIE = "posto"
 BOARD_COOKIE = "formatore"
 BOARD_SESSION_SECONDS = 8 * 3600
 MAX_INPUT_CHARS = 65_536  # one websocket message of keys (a paste) at most
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # a larger paste is read and dropped; beyond this the tab is closed
 MAX_FIELD = 254
 SIZE_LIMITS = ((20, 500), (8, 200))  # columns, rows a tab may ask for
 FONT_SIZES = (10, 28)
@@ -63,10 +64,15 @@ def public_base(url: str | None) -> str | None:
     if url is None:
         return None
     parts = urlsplit(url.strip())
-    if parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment:
+    try:
+        port_ok = parts.port != 0  # None without a port; ValueError unless a number up to 65535
+    except ValueError:
+        port_ok = False
+    if (parts.scheme not in ("http", "https") or not parts.hostname or parts.query or parts.fragment
+            or not port_ok):
         raise AddressError("l'indirizzo pubblico va scritto come http://nome:porta o https://nome/percorso")
-    if parts.hostname == "0.0.0.0":  # noqa: S104 - refused, not bound
-        raise AddressError("0.0.0.0 non è un indirizzo che un browser possa raggiungere")
+    if parts.hostname in ("0.0.0.0", "::"):  # noqa: S104 - refused, not bound
+        raise AddressError(f"{parts.hostname} non è un indirizzo che un browser possa raggiungere")
     return f"{parts.scheme}://{parts.netloc}{parts.path.rstrip('/')}"
 
 
@@ -96,6 +102,7 @@ class ClassroomServer:
         self.templates = jinja2.Environment(loader=jinja2.FileSystemLoader(HERE / "templates"),
                                             autoescape=True, undefined=jinja2.StrictUndefined)
         self._personas: list[str] | None = None
+        self.sockets: set[web.WebSocketResponse] = set()  # the tabs' open websockets, closed on shutdown
 
     # -- the application ---------------------------------------------------------------
 
@@ -121,10 +128,12 @@ class ClassroomServer:
             web.post(r"/formatore/posti/{n:\d{1,3}}/avvia", self.board_start),
             web.post("/formatore/posti/ripristina-tutti", self.board_reset_all),
             web.get("/download/{key}", self.download),
+            web.get("/favicon.ico", self.no_icon),
             web.static("/static", statics),
             web.static("/risorse", HERE / "risorse"),
         ])
         app.on_startup.append(self._on_startup)
+        app.on_shutdown.append(self._on_shutdown)
         app.on_cleanup.append(self._on_cleanup)
         return app
 
@@ -133,7 +142,14 @@ class ClassroomServer:
         """An unexpected error is logged and shown as a short Italian page, never a traceback."""
         try:
             return await handler(request)
-        except web.HTTPException:
+        except web.HTTPException as error:
+            no_route = getattr(request.match_info, "http_exception", None)  # aiohttp's MatchInfoError
+            if error is no_route and error.status in (404, 405):  # not aiohttp's English line
+                page = self.render("errore.html", status=error.status, base=self.base_url(request),
+                                   message="Questa pagina non c'è: controlla l'indirizzo.")
+                if "Allow" in error.headers:
+                    page.headers["Allow"] = error.headers["Allow"]
+                return page
             raise
         except (asyncio.CancelledError, ConnectionResetError):
             raise
@@ -146,6 +162,12 @@ class ClassroomServer:
 
     async def _on_startup(self, _app: web.Application) -> None:
         self.room.start_reaper()
+
+    async def _on_shutdown(self, _app: web.Application) -> None:
+        """Ctrl+C: the open tabs are told the server is going (aiohttp would wait up to a minute for
+        their websocket handlers, which a tab answering the heartbeat keeps open)."""
+        await asyncio.gather(*(socket.close(code=WSCloseCode.GOING_AWAY, message="server chiuso".encode())
+                               for socket in list(self.sockets)), return_exceptions=True)
 
     async def _on_cleanup(self, _app: web.Application) -> None:
         await self.room.shutdown()
@@ -216,8 +238,9 @@ class ClassroomServer:
         seat = self._seat(request)
         if seat is None:
             raise web.HTTPNotFound(text=self._no_seat_message(request))
-        socket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_INPUT_CHARS * 4)
+        socket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE_BYTES)
         await socket.prepare(request)
+        self.sockets.add(socket)
         width, height = self._size(request.query.get("width"), request.query.get("height"))
         await self.room.attach(seat, socket, request.remote or "", width, height)
         try:
@@ -228,14 +251,16 @@ class ClassroomServer:
                     break  # taken over by another tab
                 await self._from_tab(socket, message.data, seat=seat)
         finally:
+            self.sockets.discard(socket)
             await self.room.detach(seat, socket)
         return socket
 
     async def shared_socket(self, request: web.Request) -> web.StreamResponse:
         if self.room.classroom:
             raise web.HTTPNotFound(text="Con l'aula ogni console è a /posto/N.")
-        socket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_INPUT_CHARS * 4)
+        socket = web.WebSocketResponse(heartbeat=15, max_msg_size=MAX_MESSAGE_BYTES)
         await socket.prepare(request)
+        self.sockets.add(socket)
         width, height = self._size(request.query.get("width"), request.query.get("height"))
         console = await self.room.open_shared(socket, width, height)
         try:
@@ -243,6 +268,7 @@ class ClassroomServer:
                 if message.type == WSMsgType.TEXT:
                     await self._from_tab(socket, message.data, console=console)
         finally:
+            self.sockets.discard(socket)
             await self.room.close_shared(console)
         return socket
 
@@ -255,7 +281,7 @@ class ClassroomServer:
         """One message of textual-serve's client: keys, a new size, focus, a ping."""
         try:
             envelope = json.loads(data)
-        except ValueError:
+        except (ValueError, RecursionError):  # RecursionError: "[[[[…" nested deeper than Python recurses
             return
         if not isinstance(envelope, list) or not envelope or not isinstance(envelope[0], str):
             return
@@ -268,7 +294,9 @@ class ClassroomServer:
         if console is None:
             return
         if kind == "stdin" and isinstance(value, str):
-            await console.send_bytes(value[:MAX_INPUT_CHARS].encode("utf-8", "replace"))
+            if len(value) > MAX_INPUT_CHARS:  # dropped whole: cut, a bracketed paste would lose its end
+                return  # marker and the console would take every later key as part of the paste
+            await console.send_bytes(value.encode("utf-8", "replace"))
         elif kind == "resize" and isinstance(value, dict):
             size = self._size(str(value.get("width")), str(value.get("height")))
             if seat is not None:
@@ -276,6 +304,9 @@ class ClassroomServer:
             await console.resize(*size)
         elif kind in ("focus", "blur"):
             await console.send_meta({"type": kind})
+
+    async def no_icon(self, _request: web.Request) -> web.StreamResponse:
+        return web.Response(status=204)  # browsers ask for it; the page has none
 
     async def download(self, request: web.Request) -> web.StreamResponse:
         downloads = self.room.downloads
@@ -316,7 +347,7 @@ class ClassroomServer:
     async def _checked_form(self, request: web.Request) -> tuple[BoardSession, Any]:  # noqa: ANN401
         board = self._require_board(request)
         form = await request.post()
-        if not hmac.compare_digest(str(form.get("token", "")), board.csrf):
+        if not hmac.compare_digest(str(form.get("token", "")).encode(), board.csrf.encode()):
             raise web.HTTPForbidden(text="Modulo scaduto: ricarica la bacheca.")
         return board, form
 
@@ -369,7 +400,7 @@ class ClassroomServer:
         found = self._board_session(request)
         if found is not None:
             form = await request.post()
-            if hmac.compare_digest(str(form.get("token", "")), found[1].csrf):
+            if hmac.compare_digest(str(form.get("token", "")).encode(), found[1].csrf.encode()):
                 self.sessions.pop(found[0], None)
         response = web.HTTPSeeOther(f"{self.base_url(request)}/formatore")
         response.del_cookie(BOARD_COOKIE, path="/formatore")
