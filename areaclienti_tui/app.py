@@ -161,6 +161,9 @@ class AreaClientiApp(KeysInOrder):
         if self.settings.kiosk:
             self.set_interval(self.idle_check_seconds, self.check_kiosk_idle, name="chiosco-inattivita")
         if self.seat_report is not None:
+            # every screen change, however brief (a start driven through 1B), and a slow look
+            # for what a change of screen does not show (a dialog closed over the same step)
+            self.screen_change_signal.subscribe(self, lambda _screen: self.report_seat())
             self.set_interval(0.5, self.report_seat, name="stato-posto")
 
     def on_unmount(self) -> None:

@@ -50,6 +50,9 @@ BOARD_SESSION_SECONDS = 8 * 3600
 MAX_INPUT_CHARS = 65_536  # one websocket message of keys (a paste) at most
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024  # a larger paste is read and dropped; beyond this the tab is closed
 MAX_FIELD = 254
+KEYS_BURST = 512  # key events a tab may send at once (a paste counts as one)…
+KEYS_PER_SECOND = 100.0  # …and then per second: five times a fast typist, far below what floods a console
+PASTE_START, PASTE_END = "\x1b[200~", "\x1b[201~"
 SIZE_LIMITS = ((20, 500), (8, 200))  # columns, rows a tab may ask for
 FONT_SIZES = (10, 28)
 
@@ -82,6 +85,28 @@ def _bounded_int(text: str | None, low: int, high: int, default: int) -> int:
     except ValueError:
         return default
     return min(max(value, low), high)
+
+
+class KeyBudget:
+    """How many key events a tab may still send: a crafted client cannot keep its console
+    (and the processor the room shares) busy with thousands of keys a second."""
+
+    def __init__(self, clock: Any = time.monotonic) -> None:  # noqa: ANN401
+        self.clock = clock
+        self.left = float(KEYS_BURST)
+        self.at = clock()
+        self.dropped = 0
+
+    def take(self, keys: str) -> bool:
+        now = self.clock()
+        self.left = min(float(KEYS_BURST), self.left + (now - self.at) * KEYS_PER_SECOND)
+        self.at = now
+        cost = 1 if keys.startswith(PASTE_START) and keys.endswith(PASTE_END) else max(1, len(keys))
+        if cost > self.left:
+            self.dropped += 1
+            return False
+        self.left -= cost
+        return True
 
 
 @dataclass
@@ -243,13 +268,14 @@ class ClassroomServer:
         self.sockets.add(socket)
         width, height = self._size(request.query.get("width"), request.query.get("height"))
         await self.room.attach(seat, socket, request.remote or "", width, height)
+        budget = KeyBudget()
         try:
             async for message in socket:
                 if message.type != WSMsgType.TEXT:
                     continue
                 if seat.viewer is not socket:
                     break  # taken over by another tab
-                await self._from_tab(socket, message.data, seat=seat)
+                await self._from_tab(socket, message.data, seat=seat, budget=budget)
         finally:
             self.sockets.discard(socket)
             await self.room.detach(seat, socket)
@@ -263,10 +289,11 @@ class ClassroomServer:
         self.sockets.add(socket)
         width, height = self._size(request.query.get("width"), request.query.get("height"))
         console = await self.room.open_shared(socket, width, height)
+        budget = KeyBudget()
         try:
             async for message in socket:
                 if message.type == WSMsgType.TEXT:
-                    await self._from_tab(socket, message.data, console=console)
+                    await self._from_tab(socket, message.data, console=console, budget=budget)
         finally:
             self.sockets.discard(socket)
             await self.room.close_shared(console)
@@ -277,7 +304,7 @@ class ClassroomServer:
         return _bounded_int(width, low_w, high_w, 80), _bounded_int(height, low_h, high_h, 24)
 
     async def _from_tab(self, socket: web.WebSocketResponse, data: str, *, seat: Seat | None = None,
-                        console: Any = None) -> None:  # noqa: ANN401
+                        console: Any = None, budget: KeyBudget | None = None) -> None:  # noqa: ANN401
         """One message of textual-serve's client: keys, a new size, focus, a ping."""
         try:
             envelope = json.loads(data)
@@ -296,6 +323,10 @@ class ClassroomServer:
         if kind == "stdin" and isinstance(value, str):
             if len(value) > MAX_INPUT_CHARS:  # dropped whole: cut, a bracketed paste would lose its end
                 return  # marker and the console would take every later key as part of the paste
+            if budget is not None and not budget.take(value):
+                if budget.dropped in (1, 100, 10_000):
+                    log.warning("a tab sent keys faster than a person types: %d messages dropped", budget.dropped)
+                return
             await console.send_bytes(value.encode("utf-8", "replace"))
         elif kind == "resize" and isinstance(value, dict):
             size = self._size(str(value.get("width")), str(value.get("height")))
