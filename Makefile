@@ -36,13 +36,8 @@ pg-start: ## start the PostgreSQL test server (scripts/pg-test-server) and print
 pg-stop: ## stop the PostgreSQL test server
 	@scripts/pg-test-server stop
 
-test: $(STAMP) browser-deps ## import contracts, PostgreSQL test server, whole suite with pytest -n 2, wheel check
-	@out="$$($(BIN)/lint-imports --no-cache 2>&1)" || { echo "$$out"; exit 1; }; echo "import contracts kept"
-	@url="$$(scripts/pg-test-server)" && \
-		echo "PostgreSQL for the tests: $$url" && \
-		trap 'scripts/pg-test-server stop >/dev/null 2>&1 || true' EXIT && \
-		AREACLIENTI_TEST_PG="$$url" CI="$${CI:-1}" $(BIN)/pytest -n $(PYTEST_N) -q -p no:cacheprovider
-	@$(MAKE) --no-print-directory wheel-check
+test: $(STAMP) browser-deps ## import contracts, PostgreSQL test server, whole suite with pytest -n 2 and, beside it, the wheel check
+	@scripts/run-tests $(BIN) $(PYTEST_N)
 
 # Debian's chromium for tests/test_browser.py; silent when /usr/bin/chromium is there.
 browser-deps: ## install the browser for the browser test (Debian chromium) if missing
