@@ -24,12 +24,9 @@ import re
 import sys
 import time
 from collections.abc import Sequence
-from importlib import metadata
-from logging.handlers import RotatingFileHandler
 from pathlib import Path
-from zoneinfo import ZoneInfo
+from typing import TYPE_CHECKING
 
-from pydantic import ValidationError
 from rich.console import Console
 from rich.progress import (
     BarColumn,
@@ -44,10 +41,12 @@ from rich.progress import (
 from rich.table import Table
 from rich.text import Text
 
-from areaclienti_tui.rules.errors import RuleError
-from areaclienti_tui.rules.username import display_contact
-from areaclienti_tui.services.context import Context
-from areaclienti_tui.settings import Settings
+# Settings (pydantic), the rules (phonenumbers…) and the store (SQLAlchemy) are imported by
+# the commands that use them: the console (no command) draws 1A before any of them loads.
+if TYPE_CHECKING:
+    from areaclienti_tui.app import AreaClientiApp
+    from areaclienti_tui.services.context import Context
+    from areaclienti_tui.settings import Settings
 
 log = logging.getLogger("areaclienti_tui.cli")
 
@@ -57,7 +56,7 @@ EXIT_FAILURE = 1
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
 FOLLOW_INTERVAL = 1.0
-ROME = ZoneInfo("Europe/Rome")  # the console's time zone (widgets/outbox_pane.py): the same clock on both
+ROME = "Europe/Rome"  # the console's time zone (widgets/outbox_pane.py): the same clock on both
 
 
 class CliError(Exception):
@@ -125,6 +124,7 @@ def _positive_int(text: str) -> int:
 
 
 def _birth_date(text: str):  # noqa: ANN202 - a datetime.date
+    from areaclienti_tui.rules.errors import RuleError
     from areaclienti_tui.rules.personal import read_date
 
     try:
@@ -220,7 +220,7 @@ def build_parser() -> argparse.ArgumentParser:
         metavar="PASSO",
         help="il passo a cui portare la persona di --persona (es. 3B, 7A, 9A, 11A)",
     )
-    parser.add_argument("--version", action="version", version=f"{PROG} {version()}", help="mostra la versione ed esce")
+    parser.add_argument("--version", action=_VersionAction, help="mostra la versione ed esce")
     commands = parser.add_subparsers(dest="command", title="comandi", metavar="COMANDO")
 
     imp = commands.add_parser(
@@ -229,9 +229,18 @@ def build_parser() -> argparse.ArgumentParser:
         help="importa clienti da un file CSV",
         description="Importa i clienti da un file CSV in UTF-8 con intestazione "
         "codice_fiscale,nome,cognome,sesso,data_nascita,luogo_nascita,email,cellulare,polizze,inarcassa. "
-        "Le righe errate sono segnalate con il loro numero e saltate; il resto viene importato.",
+        "Le righe errate sono segnalate con il loro numero e saltate; il resto viene importato. "
+        "Su un terminale una barra mostra l'avanzamento, le righe al secondo e il tempo che manca; "
+        "altrimenti (uscita rediretta o in una pipe) righe di avanzamento semplici, sull'errore standard.",
     )
     imp.add_argument("file", metavar="FILE.csv", help="il file CSV da importare")
+    imp.add_argument(
+        "--processi",
+        type=int,
+        metavar="N",
+        help="processi che controllano le righe di un file grande (predefinito: uno per CPU; "
+        "0: tutto in questo processo)",
+    )
 
     out = commands.add_parser(
         "outbox",
@@ -391,7 +400,7 @@ def build_parser() -> argparse.ArgumentParser:
         f"{PROG} mappa --formato dot | dot -Tsvg > mappa.svg). Non usa il database.",
     )
     mappa.add_argument(
-        "--formato", default="testo", choices=_map_formats(),
+        "--formato", default="testo", choices=MAP_FORMATS,
         help="testo (predefinito), mermaid o dot",
     )
     # -- end mappa --
@@ -402,13 +411,31 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def version() -> str:
+    from importlib import metadata  # read only when asked: the console starts without it
+
     try:
         return metadata.version("areaclienti-tui")
     except metadata.PackageNotFoundError:
         return "sconosciuta"
 
 
+class _VersionAction(argparse.Action):
+    """--version: argparse's own, with the version read only when the option is given."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str = argparse.SUPPRESS, help: str | None = None) -> None:  # noqa: A002
+        super().__init__(option_strings=option_strings, dest=dest, default=argparse.SUPPRESS, nargs=0, help=help)
+
+    def __call__(self, parser: argparse.ArgumentParser, namespace: argparse.Namespace, values: object,
+                 option_string: str | None = None) -> None:
+        parser._print_message(f"{PROG} {version()}\n", sys.stdout)
+        parser.exit()
+
+
 def _settings_from(args: argparse.Namespace) -> Settings:
+    from pydantic import ValidationError
+
+    from areaclienti_tui.settings import Settings
+
     overrides: dict[str, object] = {}
     if getattr(args, "db", None):
         overrides["db"] = args.db
@@ -429,24 +456,28 @@ def _settings_from(args: argparse.Namespace) -> Settings:
 class _Logging:
     """Route every log record to the rotating log file, and only there, while the command runs."""
 
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, *, warnings: list[str] | None = None) -> None:
         self.settings = settings
         self.handler: logging.Handler | None = None
         self._level = logging.WARNING
+        self.warnings = warnings  # kept for later (the console's own screen is up) instead of printed
 
     def __enter__(self) -> _Logging:
         root = logging.getLogger()
         self._level = root.level
+        from logging.handlers import RotatingFileHandler
+
         try:
             self.settings.log_file.parent.mkdir(parents=True, exist_ok=True)
             handler: logging.Handler = RotatingFileHandler(
                 self.settings.log_file, maxBytes=2_000_000, backupCount=3, encoding="utf-8"
             )
         except OSError as error:
-            print(
-                f"{PROG}: attenzione: impossibile scrivere il log in {self.settings.log_file} ({error.strerror})",
-                file=sys.stderr,
-            )
+            warning = f"{PROG}: attenzione: impossibile scrivere il log in {self.settings.log_file} ({error.strerror})"
+            if self.warnings is not None:
+                self.warnings.append(warning)
+            else:
+                print(warning, file=sys.stderr)
             handler = logging.NullHandler()
         handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
         root.addHandler(handler)
@@ -502,29 +533,32 @@ def _database_error(error: BaseException, settings: Settings) -> CliError | None
     return None
 
 
+def _is_migration_error(error: BaseException) -> bool:
+    """An Alembic error (a migration that cannot run). Alembic is imported only to migrate,
+    so when it is not loaded the error cannot be one of its."""
+    alembic_errors = sys.modules.get("alembic.util.exc")
+    return alembic_errors is not None and isinstance(error, alembic_errors.CommandError)
+
+
 def _open(settings: Settings, *, write: bool = False) -> Context:
     """open_context, with an Italian message when the database can't be used.
 
     `write`: the command is going to write, so a database that is read-only or
     held locked by someone else is told now, before any work.
     """
-    from alembic.util.exc import CommandError
-
     from areaclienti_tui.services.setup import open_context
 
     try:
         ctx = open_context(settings)
-    except (CommandError, OSError) as error:
+    except Exception as error:
         if (known := _database_error(error, settings)) is not None:
             raise known from None
+        if not (isinstance(error, OSError) or _is_migration_error(error)):
+            raise
         log.exception("cannot open database %s", _safe_url(settings))
         reason = str(error).strip().splitlines()
         detail = reason[0] if reason else type(error).__name__
         raise CliError(f"impossibile aprire il database {_safe_url(settings)}: {detail}") from None
-    except Exception as error:
-        if (known := _database_error(error, settings)) is not None:
-            raise known from None
-        raise
     if write:
         try:
             ctx.db.check_writable()
@@ -556,21 +590,98 @@ def _start_of(args: argparse.Namespace) -> tuple[str, str] | None:
         raise CliError(error.message, EXIT_INVALID) from None
 
 
-def _run_console(args: argparse.Namespace, settings: Settings, err: Console) -> int:
+_TRUE_WORDS = frozenset({"1", "on", "t", "true", "y", "yes"})  # what pydantic reads as True
+
+
+def _early_look(args: argparse.Namespace) -> tuple[bool, Path]:
+    """Kiosk or not, and the data folder (where the chosen theme is remembered): how 1A is
+    drawn before the settings are read. Read as `Settings` reads them (flags, then the
+    AREACLIENTI_* variables, names in any case; a test keeps the two in agreement), without
+    pydantic; the settings loaded behind 1A have the last word."""
+    environment = {name.lower(): value for name, value in os.environ.items()}
+    kiosk = bool(getattr(args, "kiosk", False)) or (
+        environment.get("areaclienti_kiosk", "").lower() in _TRUE_WORDS)
+    if getattr(args, "data_dir", None):
+        return kiosk, Path(args.data_dir).expanduser().absolute()
+    if "areaclienti_data_dir" in environment:
+        return kiosk, Path(environment["areaclienti_data_dir"])
+    from areaclienti_tui.paths import default_user_dir
+
+    return kiosk, default_user_dir()
+
+
+class _ConsoleLoad:
+    """What the console loads behind 1A (`app.loading_app`), in its worker: the settings,
+    the log file, the database (migrated, seeded when new; a database problem raised as
+    the CliError the commands give)."""
+
+    def __init__(self, args: argparse.Namespace) -> None:
+        self.args = args
+        self.settings: Settings | None = None
+        self.logging: _Logging | None = None
+
+    def __call__(self) -> Context:
+        self.settings = _settings_from(self.args)
+        self.logging = _Logging(self.settings, warnings=[])
+        self.logging.__enter__()
+        return _open(self.settings, write=True)
+
+    def tell_warnings(self, err: Console) -> None:
+        """What could not be said while the console had the screen (the log file's folder)."""
+        for warning in (self.logging.warnings or ()) if self.logging is not None else ():
+            err.print(warning, markup=False)
+
+    def close(self) -> None:
+        if self.logging is not None:
+            self.logging.__exit__(None, None, None)
+            self.logging = None
+
+
+def console_app(args: argparse.Namespace) -> tuple[AreaClientiApp, _ConsoleLoad]:
+    """The console as `areaclienti-tui` (no command) starts it: 1A at once, the settings,
+    the database and the rest loading behind it. --persona/--passo are checked first (a
+    CliError), as is the console's presence in this installation."""
     start = _start_of(args)
-    # Migrate (and seed a new database) before the app takes the terminal, so a
-    # database problem (foreign, read-only, locked) is told here, in plain text.
-    _open(settings, write=True).db.dispose()
     try:
-        from areaclienti_tui.app import create_app
+        from areaclienti_tui.app import loading_app
     except ImportError as error:
-        log.exception("console not available")
         raise CliError(f"la console non è disponibile in questa installazione ({error})") from None
-    app = create_app(settings=settings)
-    if start is not None:
-        app.start_when_ready = start
-    app.run()
-    return int(getattr(app, "return_code", None) or 0)
+    load = _ConsoleLoad(args)
+    kiosk, data_dir = _early_look(args)
+    app = loading_app(load, kiosk=kiosk, data_dir=data_dir)
+    app.start_when_ready = start
+    return app, load
+
+
+def console_outcome(app: AreaClientiApp, load: _ConsoleLoad, err: Console) -> int:
+    """After the console: its exit code, or, when it could not load, the Italian message
+    and exit code a command gives for the same problem (never a traceback)."""
+    load.tell_warnings(err)
+    try:
+        error = app.load_error
+        if error is None:
+            return int(getattr(app, "return_code", None) or 0)
+        if isinstance(error, ImportError):
+            if load.logging is not None:
+                log.error("console not available", exc_info=error)
+            error = CliError(f"la console non è disponibile in questa installazione ({error})")
+        return _failed(error, None, load.settings, err)
+    finally:
+        load.close()
+
+
+def _run_console(args: argparse.Namespace, err: Console) -> int:
+    """No command: the console. A database problem (another program's, read-only, busy),
+    or invalid settings, found behind 1A, closes it and is told here in plain text."""
+    try:
+        app, load = console_app(args)
+    except CliError as error:
+        return _failed(error, None, None, err)
+    try:
+        app.run()
+    except (Exception, KeyboardInterrupt) as error:  # noqa: BLE001 - never a traceback on the terminal
+        app.load_error = app.load_error or error
+    return console_outcome(app, load, err)
 
 
 def count_rows(path: Path) -> int:
@@ -595,9 +706,13 @@ class _RateColumn(ProgressColumn):
 
 
 def _cmd_import(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
+    from rich.progress import TimeRemainingColumn
+
     from areaclienti_tui.services import importer
 
     path = Path(args.file).expanduser()
+    if args.processi is not None and args.processi < 0:
+        raise CliError("--processi vuole un numero intero da 0 in su", EXIT_INVALID)
     if not path.exists():
         raise CliError(f"il file {path} non esiste", EXIT_INVALID)
     if not path.is_file():
@@ -606,6 +721,40 @@ def _cmd_import(args: argparse.Namespace, settings: Settings, out: Console, err:
         total = count_rows(path)
     except OSError as error:
         raise CliError(f"impossibile leggere il file {path}: {error.strerror or error}", EXIT_INVALID) from None
+
+    def number(value: float) -> str:
+        return f"{value:,.0f}".replace(",", ".")
+
+    def duration(seconds: float) -> str:
+        seconds = round(seconds)
+        if seconds < 60:
+            return f"{seconds} s"
+        if seconds < 3600:
+            return f"{seconds // 60} min {seconds % 60:02d} s"
+        return f"{seconds // 3600} h {seconds // 60 % 60:02d} min"
+
+    # A bar on a terminal; piped or redirected, a plain line now and then (every tenth
+    # of the file, or every `plain_every` seconds), on standard error like the bar.
+    bar = out.is_terminal and err.is_terminal
+    plain_every = 5.0
+    started = time.monotonic()
+    last_line = {"at": started, "rows": 0}
+
+    def plain_line(report: importer.ImportReport) -> None:
+        now = time.monotonic()
+        if total and report.rows >= total:
+            return  # the closing line says it
+        if now - last_line["at"] < plain_every and (not total or report.rows - last_line["rows"] < total / 10):
+            return
+        last_line.update(at=now, rows=report.rows)
+        rate = report.rows / max(now - started, 1e-9)
+        line = f"{path.name}: {number(report.rows)}"
+        if total:
+            line += f" di {number(total)} righe ({report.rows * 100 // total}%)"
+            line += f", {number(rate)} righe/s, fine stimata tra {duration((total - report.rows) / rate)}"
+        else:
+            line += f" righe, {number(rate)} righe/s"
+        err.print(line, markup=False, highlight=False, soft_wrap=True)
 
     ctx = _open(settings, write=True)
     try:
@@ -617,8 +766,10 @@ def _cmd_import(args: argparse.Namespace, settings: Settings, out: Console, err:
             TextColumn("righe"),
             _RateColumn(),
             TimeElapsedColumn(),
+            TextColumn("mancano"),
+            TimeRemainingColumn(),
             console=err,
-            disable=not err.is_terminal,
+            disable=not bar,
         )
         task_id = progress.add_task(f"Importazione di {path.name}", total=total or None)
 
@@ -626,16 +777,32 @@ def _cmd_import(args: argparse.Namespace, settings: Settings, out: Console, err:
             progress.console.print(f"riga {line}: {reason}", markup=False, highlight=False, soft_wrap=True)
 
         def on_progress(report: importer.ImportReport) -> None:
-            progress.update(task_id, completed=report.rows)
+            if bar:
+                progress.update(task_id, completed=report.rows)
+            else:
+                plain_line(report)
 
+        started = time.monotonic()
+        last_line["at"] = started
         with progress:
             try:
-                report = importer.import_file(ctx, path, actor="cli", progress=on_progress, on_error=on_error)
+                report = importer.import_file(
+                    ctx, path, actor="cli", progress=on_progress, on_error=on_error, workers=args.processi
+                )
             except importer.ImportFileError as error:
                 raise CliError(f"impossibile importare {path}: {error}", EXIT_INVALID) from None
             except OSError as error:
                 raise CliError(f"impossibile leggere il file {path}: {error.strerror or error}", EXIT_INVALID) from None
             progress.update(task_id, total=report.rows, completed=report.rows)
+        if not bar:
+            elapsed = time.monotonic() - started
+            err.print(
+                f"{path.name}: {number(report.rows)} righe in {duration(elapsed)}, "
+                f"{number(report.rows / max(elapsed, 1e-9))} righe/s",
+                markup=False,
+                highlight=False,
+                soft_wrap=True,
+            )
         log.info("import %s: %s", path, report.summary())
         out.print(report.summary(), markup=False, highlight=False, soft_wrap=True)
         return EXIT_OK
@@ -645,7 +812,8 @@ def _cmd_import(args: argparse.Namespace, settings: Settings, out: Console, err:
 
 def _local_time(moment) -> str:  # noqa: ANN001
     """Italian time, as the console shows it, whatever the computer's time zone."""
-    return moment.astimezone(ROME).strftime("%d/%m/%Y %H:%M:%S")
+    from zoneinfo import ZoneInfo  # ZoneInfo keeps its own cache
+    return moment.astimezone(ZoneInfo(ROME)).strftime("%d/%m/%Y %H:%M:%S")
 
 
 def _channel_label(channel: str) -> str:
@@ -653,6 +821,8 @@ def _channel_label(channel: str) -> str:
 
 
 def _outbox_table(messages) -> Table:  # noqa: ANN001
+    from areaclienti_tui.rules.username import display_contact
+
     table = Table(title="Casella di uscita (dal più recente)", expand=False, show_lines=True)
     table.add_column("Canale", no_wrap=True)
     table.add_column("Destinatario", no_wrap=True)
@@ -676,6 +846,8 @@ def _outbox_table(messages) -> Table:  # noqa: ANN001
 
 
 def _message_line(message) -> Text:  # noqa: ANN001
+    from areaclienti_tui.rules.username import display_contact
+
     line = Text()
     line.append(f"[{_local_time(message.sent_at)}] ", style="dim")
     line.append(f"{_channel_label(message.channel)} a {display_contact(message.to)}", style="bold")
@@ -787,6 +959,7 @@ def _read_password(args: argparse.Namespace) -> tuple[str, str]:
 
 
 def _cmd_operator_add(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
+    from areaclienti_tui.rules.errors import RuleError
     from areaclienti_tui.services import operators
 
     try:
@@ -970,10 +1143,9 @@ def _cmd_reset_demo(args: argparse.Namespace, settings: Settings, out: Console, 
 # -- mappa (journey map) --
 
 
-def _map_formats() -> tuple[str, ...]:
-    from areaclienti_tui.journey_map import FORMATS
-
-    return FORMATS
+# journey_map.FORMATS, written here so that building the parser (every start, the console's
+# too, which draws 1A without the map) does not import the map; a test keeps the two equal.
+MAP_FORMATS = ("testo", "mermaid", "dot")
 
 
 def _cmd_mappa(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
@@ -989,8 +1161,6 @@ def _cmd_mappa(args: argparse.Namespace, settings: Settings, out: Console, err: 
 
 
 def _dispatch(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
-    if args.command is None:
-        return _run_console(args, settings, err)
     if args.command == "import":
         return _cmd_import(args, settings, out, err)
     if args.command == "outbox":
@@ -1023,6 +1193,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     if args.command == "version":
         out.print(f"{PROG} {version()}", markup=False)
         return EXIT_OK
+    if args.command is None:  # the console: its settings are read behind 1A (see _run_console)
+        return _run_console(args, err)
     try:
         settings = _settings_from(args)
     except CliError as error:
@@ -1031,26 +1203,30 @@ def main(argv: Sequence[str] | None = None) -> int:
     with _Logging(settings):
         try:
             return _dispatch(args, settings, out, err)
-        except CliError as error:
-            log.info("command %s failed: %s", args.command, error.message)
-            err.print(f"{PROG}: errore: {error.message}", markup=False)
-            return error.exit_code
-        except KeyboardInterrupt:
-            err.print(f"{PROG}: interrotto", markup=False)
-            return EXIT_INTERRUPTED
-        except Exception as error:  # noqa: BLE001 - never a traceback on the terminal
-            known = _database_error(error, settings)
-            if known is not None:
-                log.info("command %s failed: %s", args.command, known.message)
-                err.print(f"{PROG}: errore: {known.message}", markup=False)
-                return known.exit_code
-            log.exception("unexpected error in command %s", args.command)
-            err.print(
-                f"{PROG}: errore imprevisto: {error or type(error).__name__} (dettagli in {settings.log_file})",
-                markup=False,
-            )
-            return EXIT_FAILURE
+        except (Exception, KeyboardInterrupt) as error:  # noqa: BLE001 - never a traceback on the terminal
+            return _failed(error, args.command, settings, err)
 
+
+def _failed(error: BaseException, command: str | None, settings: Settings | None, err: Console) -> int:
+    """Tell how a command (or the console) failed, in Italian, and give its exit code."""
+    if isinstance(error, CliError):
+        log.info("command %s failed: %s", command, error.message)
+        err.print(f"{PROG}: errore: {error.message}", markup=False)
+        return error.exit_code
+    if isinstance(error, KeyboardInterrupt):
+        err.print(f"{PROG}: interrotto", markup=False)
+        return EXIT_INTERRUPTED
+    known = _database_error(error, settings) if settings is not None else None
+    if known is not None:
+        log.info("command %s failed: %s", command, known.message)
+        err.print(f"{PROG}: errore: {known.message}", markup=False)
+        return known.exit_code
+    where = ""
+    if settings is not None:  # the log file is open (without it the record would reach the terminal)
+        log.error("unexpected error in command %s", command, exc_info=error)
+        where = f" (dettagli in {settings.log_file})"
+    err.print(f"{PROG}: errore imprevisto: {error or type(error).__name__}{where}", markup=False)
+    return EXIT_FAILURE
 
 if __name__ == "__main__":  # pragma: no cover
     sys.exit(main())

@@ -63,7 +63,7 @@ import aiohttp  # noqa: E402
 
 from areaclienti_tui import start_at  # noqa: E402
 from areaclienti_tui.aula.client import SeatClient  # noqa: E402
-from bench.avvio import record_section  # noqa: E402
+from bench.results import record_section  # noqa: E402
 from bench.machine import describe  # noqa: E402
 
 SECTION = "## Aula: un posto da solo e tutti i posti insieme (issue 11)"

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import logging
+from typing import TYPE_CHECKING
 
 from areaclienti_tui.clock import Clock, SystemClock
-from areaclienti_tui.services import demo
 from areaclienti_tui.services.context import Context
 from areaclienti_tui.settings import Settings
 from areaclienti_tui.store.db import Database
+
+if TYPE_CHECKING:
+    from areaclienti_tui.services.importer import ImportReport
 
 log = logging.getLogger(__name__)
 
@@ -24,10 +27,12 @@ def open_context(settings: Settings, clock: Clock | None = None, *, seed_demo: b
     """
     db = Database(settings.database_url)
     ctx = Context(db=db, clock=clock or SystemClock(), settings=settings)
-    seeded: list[demo.importer.ImportReport] = []
+    seeded: list[ImportReport] = []
 
     def on_new() -> None:
         if settings.demo if seed_demo is None else seed_demo:
+            from areaclienti_tui.services import demo  # only a new database needs it
+
             seeded.append(demo.seed(ctx))
 
     try:

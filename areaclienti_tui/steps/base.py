@@ -9,20 +9,22 @@ either: `ConsoleApp` says what they use of it.
 
 from __future__ import annotations
 
+import gc
 import logging
 from dataclasses import dataclass
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
+from textual.geometry import Size
 from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.widget import Widget
 from textual.widgets import (
-    Button, Checkbox, DataTable, Footer, Header, Input, LoadingIndicator, OptionList, Select, Static, TabbedContent, TabPane,
+    Button, Checkbox, DataTable, Header, Input, LoadingIndicator, OptionList, Select, Static, TabbedContent, TabPane,
     Tabs,
 )
 from textual.worker import Worker, WorkerState
@@ -31,6 +33,7 @@ from areaclienti_tui.rules.errors import RuleError
 from areaclienti_tui.rules.username import Username, parse_username
 from areaclienti_tui.widgets.actions import Actions
 from areaclienti_tui.widgets.field import Field, error_id
+from areaclienti_tui.widgets.footer import StepFooter
 from areaclienti_tui.widgets.literal import Plain
 from areaclienti_tui.widgets.outbox_pane import OutboxPane
 
@@ -49,6 +52,52 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SEX_OPTIONS = [("Maschio", "M"), ("Femmina", "F")]  # 3A, the assistance form, the operator's tools
+
+_start_up_frozen = False
+
+
+def collect_between_steps(covered: Iterable[Widget] = ()) -> None:
+    """The garbage collector's full pass, out of the way of step changes (issue 12); called
+    once a new step has been drawn, with the steps under it (`covered`, hidden by it).
+
+    Each step change makes some twenty thousand objects, enough for Python to start a full
+    pass every step or two, in the middle of the next change: over the ~130 000 objects of
+    start-up that pass held the event loop 40–80 ms, the longest stall of a step change.
+
+    - The first time (the first step on screen: start-up is over), what start-up built
+      (modules, Textual, SQLAlchemy's tables, the app and its stylesheet, 1A) is left out
+      of every later pass (`gc.freeze`): it lives as long as the process anyway.
+    - Later, when a full pass is at least half-way due (Python counts the younger passes
+      since the last full one), it runs now, right after the step is drawn, instead of
+      inside the next change. Its cost is that of the objects made since start-up, a
+      third of them the lines the covered steps drew last (each line is ten objects):
+      those are let go first, and drawn again if the person goes back (Esc) to a step.
+    """
+    global _start_up_frozen
+    if not _start_up_frozen:
+        _start_up_frozen = True
+        gc.freeze()
+        return
+    if gc.isenabled() and gc.get_count()[2] * 2 >= gc.get_threshold()[2]:
+        for step in covered:
+            for widget in step.walk_children(Widget, with_self=True):
+                widget._styles_cache.clear()  # drawn again when shown (StylesCache.render)
+        gc.collect()
+
+
+def forget_closed_widgets_styles() -> None:
+    """Let the drawn lines of closed steps go (called as a step closes).
+
+    Textual 8 caches `StylesCache.get_inner_outer` with an ``lru_cache`` on the method, so
+    its 1024 entries keep the style caches of 1024 widgets alive, with every line they drew,
+    long after the widgets are gone (Textualize/textual#6665): some 15 000 objects per
+    journey, up to the cache's size, that each full pass of the garbage collector walks
+    again. Emptying it costs a few style computations on the next frame."""
+    from textual._styles_cache import StylesCache
+
+    clear = getattr(getattr(StylesCache, "get_inner_outer", None), "cache_clear", None)
+    if clear is not None:
+        clear()
 
 
 class ConsoleApp(Protocol):
@@ -147,9 +196,35 @@ class StepScreen(Screen):
 
     BINDINGS = [Binding("escape", "back", "Indietro", tooltip="Torna al passo precedente")]
 
+    # No focus handed out by Textual as the screen composes: it would go to the journey's
+    # scrolling frame (the first focusable widget) and restyle it with everything inside,
+    # then again when the step focuses its field. focus_where_the_operator_acts decides.
+    AUTO_FOCUS = ""
+
     def __init__(self) -> None:
         super().__init__()
         self._step_jobs: dict[Worker, tuple[Callable[[Any], None], Callable[[Exception], None] | None]] = {}
+        self._shown_before = False
+        # The app's width classes (``-stretto``/``-largo``) from the start: Textual gives them
+        # on the screen's first Resize, restyling the whole step a second time (issue 12).
+        try:
+            size = self.app.size
+        except Exception:  # noqa: BLE001 - built outside a running app: the first Resize gives them
+            pass
+        else:
+            for name, wanted in self._breakpoint_classes(size).items():
+                self.set_class(wanted, name, update=False)
+
+    def _breakpoint_classes(self, size: Size) -> dict[str, bool]:
+        """The breakpoint classes the screen has at this size, as Textual's Resize gives them."""
+        app: Any = self.app
+        classes: dict[str, bool] = {}
+        for dimension, own, default in ((size.width, self.HORIZONTAL_BREAKPOINTS, app.HORIZONTAL_BREAKPOINTS),
+                                        (size.height, self.VERTICAL_BREAKPOINTS, app.VERTICAL_BREAKPOINTS)):
+            points = (default if own is None else own) or []
+            reached = next((name for limit, name in sorted(points, reverse=True) if dimension >= limit), None)
+            classes.update({name: name == reached for _limit, name in points})
+        return classes
 
     @property
     def app(self) -> ConsoleApp:  # type: ignore[override]
@@ -167,7 +242,7 @@ class StepScreen(Screen):
                 with Horizontal(id="attesa"):
                     yield Static("Attendere…", id="attesa-testo")
             yield OutboxPane(id="outbox-pane")
-        yield Footer()
+        yield StepFooter()
 
     def compose_step(self) -> ComposeResult:
         yield from ()
@@ -178,13 +253,37 @@ class StepScreen(Screen):
         self.sub_title = badge if self.HEADING in badge else f"{badge} · {self.HEADING}"
         self.query_one(OutboxPane).display = self.app.show_outbox
 
+    def on_unmount(self) -> None:
+        forget_closed_widgets_styles()
+
+    @on(events.Resize)
+    def _laid_out_already(self, event: events.Resize) -> None:
+        """The Resize a step's first layout sends to the step itself: Textual would lay the
+        whole step out again at the size it was just laid out at (issue 12). Then only the
+        width classes are checked; a real resize of the terminal goes through as always."""
+        if event.size == self._compositor.size:
+            self.update_classes(self._breakpoint_classes(event.size), animate=False)
+            event.prevent_default()
+
     # -- focus on arrival (issue 8) ------------------------------------------
 
     @on(events.ScreenResume)
-    def _screen_shown(self) -> None:
+    def _screen_shown(self, event: events.ScreenResume) -> None:
+        if not self._shown_before:
+            # Shown for the first time, just composed: every widget was styled as it was
+            # mounted, with the screen's classes already set (_take_breakpoint_classes).
+            # Textual's own handler, which runs after this one, would restyle the whole
+            # step again (issue 12); it still does when the step shows again after Esc.
+            self._shown_before = True
+            event.refresh_styles = False
+            self.call_after_refresh(self._between_steps)
         # After the screen's own on_mount/resumed code and a first layout: a screen that
         # focuses something deliberately keeps it.
         self.call_after_refresh(self.focus_where_the_operator_acts)
+
+    def _between_steps(self) -> None:
+        covered = [screen for screen in self.app.screen_stack if isinstance(screen, StepScreen) and screen is not self]
+        collect_between_steps(covered if self.is_current else ())
 
     def focus_where_the_operator_acts(self) -> None:
         """Unless a control already has the focus: the first empty field, else the primary
@@ -197,6 +296,8 @@ class StepScreen(Screen):
         ):
             return  # a control, the messages the operator opened, or a page to read
         target = _first_empty_field(self) or _primary_button(self) or _first_control(self)
+        if target is None and focused is None and self.focus_chain:
+            target = self.focus_chain[0]  # no control at all: where Textual's own first focus went
         if target is not None:
             target.focus()
 
@@ -319,12 +420,16 @@ class StepScreen(Screen):
 
     def set_busy(self, busy: bool, label: str = "Attendere…") -> None:
         self.query_one("#attesa-testo", Static).update(label)
-        self.set_class(busy, "-busy")
+        waiting = self.query_one("#attesa")
+        # Only the waiting line looks at the screen's "-busy" class (app.tcss): it alone is
+        # restyled, not the whole step twice per check (issue 12).
+        self.set_class(busy, "-busy", update=False)
         # The spinner animates all the time it exists, so it lives only while busy.
         if busy:
-            self.query_one("#attesa").mount(LoadingIndicator(), before=0)
+            waiting.mount(LoadingIndicator(), before=0)
         else:
             self.query("#attesa LoadingIndicator").remove()
+        waiting.update_node_styles()
         for button in self.query(Button):
             button.disabled = busy
         if not busy:  # a disabled button loses the focus: give it back to where the operator acts

@@ -11,23 +11,31 @@ Safety rules kept here, for every caller:
 - a migration, and the demo data loaded into a new database, commit together
   in one transaction (`Database.atomic`): a start killed halfway leaves the
   database as it was, and the next start does it all again.
+
+Alembic is imported only to migrate: the revisions we know, and the newest,
+are read from the ``revision``/``down_revision`` of the files in
+``migrations/versions`` (`known_revisions`), so a start on a current database
+never loads it.
 """
 
 from __future__ import annotations
 
+import ast
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import lru_cache
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from alembic import command
-from alembic.config import Config
-from alembic.script import ScriptDirectory
 from sqlalchemy import event, inspect, text
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlmodel import Session, create_engine
 
+if TYPE_CHECKING:
+    from alembic.config import Config
+
 MIGRATIONS_DIR = Path(__file__).resolve().parent / "migrations"
+VERSIONS_DIR = MIGRATIONS_DIR / "versions"
 VERSION_TABLE = "alembic_version"
 PG_MIGRATION_LOCK = 0x41524541  # pg_advisory_xact_lock key held while migrating
 SQLITE_BUSY_TIMEOUT = 10.0  # seconds a SQLite write waits for another console's lock
@@ -151,6 +159,8 @@ def make_engine(url: str) -> Engine:
 
 
 def alembic_config(engine: Engine | None = None) -> Config:
+    from alembic.config import Config
+
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS_DIR))
     if engine is not None:
@@ -158,11 +168,39 @@ def alembic_config(engine: Engine | None = None) -> Config:
     return config
 
 
+def _revision_ids(path: Path) -> tuple[str | None, tuple[str, ...]]:
+    """The `revision` and the `down_revision`(s) a migration file assigns at its top level."""
+    values: dict[str, object] = {}
+    for node in ast.parse(path.read_text(encoding="utf-8"), filename=str(path)).body:
+        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
+            if node.targets[0].id in ("revision", "down_revision"):
+                values[node.targets[0].id] = ast.literal_eval(node.value)
+        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
+            if node.target.id in ("revision", "down_revision"):
+                values[node.target.id] = ast.literal_eval(node.value)
+    revision, down = values.get("revision"), values.get("down_revision")
+    downs = (down,) if isinstance(down, str) else tuple(down) if isinstance(down, (tuple, list)) else ()
+    return (revision if isinstance(revision, str) else None), tuple(str(d) for d in downs)
+
+
 @lru_cache(maxsize=1)
 def known_revisions() -> tuple[frozenset[str], str | None]:
-    """Every revision of our migrations, and the newest (read once per process)."""
-    script = ScriptDirectory.from_config(alembic_config())
-    return frozenset(revision.revision for revision in script.walk_revisions()), script.get_current_head()
+    """Every revision of our migrations, and the newest (read once per process).
+
+    Read from the migration files themselves (their ``revision`` and
+    ``down_revision``), without importing Alembic: the newest is the one no
+    other revision follows. None when there is not exactly one (Alembic then
+    decides, and says what is wrong). A test checks this agrees with Alembic.
+    """
+    revisions: set[str] = set()
+    followed: set[str] = set()
+    for path in sorted(VERSIONS_DIR.glob("*.py")):
+        revision, downs = _revision_ids(path)
+        if revision is not None:
+            revisions.add(revision)
+            followed.update(downs)
+    heads = revisions - followed
+    return frozenset(revisions), (next(iter(heads)) if len(heads) == 1 else None)
 
 
 def schema_state(connection: Connection) -> tuple[bool, set[str]]:
@@ -233,12 +271,14 @@ class Database:
             with self.engine.connect() as connection:
                 connection.exec_driver_sql("PRAGMA journal_mode=WAL")
                 connection.commit()
-        if current == {head}:
-            return False
+        if head is not None and current == {head}:
+            return False  # current: Alembic is not even imported
         with self.atomic(lock="migrate") as connection:
             has_tables, revisions = schema_state(connection)
             was_new = not revisions and not has_tables
-            if revisions != {head}:
+            if head is None or revisions != {head}:
+                from alembic import command
+
                 config = alembic_config()
                 config.attributes["connection"] = connection
                 command.upgrade(config, "head")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -20,6 +21,7 @@ from areaclienti_tui.widgets.literal import literal, shown, template
 
 ROME = ZoneInfo("Europe/Rome")
 SHOWN = 30
+FIRST_FRAME_SECONDS = 0.5  # the longest a new pane's query waits for its step's first frame
 
 
 def describe(message: OutboxView) -> Content:
@@ -78,7 +80,9 @@ class OutboxPane(Vertical):
     def __init__(self, *, id: str | None = None) -> None:  # noqa: A002
         super().__init__(id=id)
         self._messages: list[OutboxView] = []
+        self._everything_shown = False  # the titles shown: every message (F3) or this journey's
         self._scope: Scope | None = None
+        self._first_frame: threading.Event | None = None
         self._focus_before: Widget | None = None
         self.display_allowed = True  # False: the screen keeps its pane hidden whatever the app says
 
@@ -96,7 +100,16 @@ class OutboxPane(Vertical):
             if hasattr(app, attribute):
                 self.watch(app, attribute, self._app_changed, init=False)
         self.sync()
+        # The step arriving is drawn first: the query's Python (SQLAlchemy) would otherwise
+        # share the processor with its first frame, the longest piece of a step change
+        # (issue 12). The worker exists at once (whoever waits for workers waits for it).
+        self._first_frame = threading.Event()
+        self.call_after_refresh(self._first_frame.set)
         self.reload()
+
+    def on_unmount(self) -> None:
+        if self._first_frame is not None:
+            self._first_frame.set()
 
     def _app_changed(self, _value: object) -> None:
         self.sync()
@@ -131,10 +144,12 @@ class OutboxPane(Vertical):
 
     def reload(self) -> None:
         self._scope = self.scope()
-        self._load(self._scope)
+        self._load(self._scope, self._first_frame)
 
     @work(thread=True, exclusive=True, group="outbox-pane", exit_on_error=False)
-    def _load(self, scope: Scope) -> None:
+    def _load(self, scope: Scope, first_frame: threading.Event | None = None) -> None:
+        if first_frame is not None:
+            first_frame.wait(FIRST_FRAME_SECONDS)
         ctx = self.app.ctx  # type: ignore[attr-defined]
         if scope.everything:
             messages = outbox.latest(ctx, limit=SHOWN)
@@ -143,8 +158,12 @@ class OutboxPane(Vertical):
         self.app.call_from_thread(self._show, messages, scope)
 
     async def _show(self, messages: list[OutboxView], scope: Scope) -> None:
-        self._messages = messages
         listing = self.query_one("#outbox-lista", VerticalScroll)
+        if messages == self._messages and scope.everything == self._everything_shown:
+            listing.scroll_home(animate=False)
+            return  # what is shown already (a new step's pane with no messages yet, most often)
+        self._messages = messages
+        self._everything_shown = scope.everything
         await listing.remove_children()
         await listing.mount_all(
             Static(describe(m), classes="messaggio -nuovo" if i == 0 else "messaggio", id=f"messaggio-{m.id}")

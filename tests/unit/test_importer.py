@@ -416,3 +416,98 @@ def test_seed_import_inside_an_atomic_block_is_undone_with_it(ctx):
             assert report.inserted == PERSONAS
             raise RuntimeError("interrotto")
     assert _all_cfs(ctx) == set()
+
+
+# --- the fast paths of the row checks give what the full checks give ------------------
+# (services/import_rows.py answers common shapes of a value quickly; anything else goes
+# to the rules. Each fast path is compared here with the rule it stands for.)
+
+
+def _outcome(call, value):  # noqa: ANN001, ANN202
+    from areaclienti_tui.rules.errors import RuleError
+
+    try:
+        return "ok", call(value)
+    except RuleError as error:
+        return "errore", error.message
+
+
+def test_control_character_scan_matches_the_rule_on_every_code_point():
+    from areaclienti_tui.rules.text import find_control_char
+    from areaclienti_tui.services import import_rows
+
+    different = [
+        code
+        for code in range(0x110000)
+        if (import_rows._CONTROL_RE.search(chr(code)) is not None) != (find_control_char(chr(code)) is not None)
+    ]
+    assert different == []
+
+
+def _emails() -> list[str]:
+    import random
+
+    rng = random.Random(12)
+    locals_ = ["mario.rossi", "Mario.Rossi", "m", "a_b+c-d", "x" * 64, "x" * 65, "x" * 240, ".mario", "mario.",
+               "ma..rio", "ma rio", "mario!", "ma\"rio", "\"mario\"", "màrio", "mario#1", "1234", "-", "_", "+tag",
+               "INFO", "Postmaster", "a.b.c.d.e"]
+    domains = ["gmail.com", "GMAIL.COM", "Libero.It", "esempio.it", "sub.domain.example.co.uk", "a-b.it", "-ab.it",
+               "ab-.it", "a--b.it", "ab--cd.it", "xn--caf-dma.it", "XN--CAF-DMA.it", "café.it", "localhost",
+               "mail.local", "test", "x.test", "x.invalid", "example.com", "x.onion", "1.2.3.4", "[1.2.3.4]",
+               "gmail", "gmail.", ".gmail.com", "gmail..com", "g.123", "a" * 63 + ".it", "a" * 64 + ".it",
+               ".".join(["abcdefghi"] * 25) + ".it", ".".join(["abcdefghi"] * 26) + ".it", "ingpec.eu", "pec.it",
+               "dom_ain.it", "dom ain.it", "do@main.it", ""]
+    values = [f"{local}@{domain}" for local in locals_ for domain in domains]
+    values += ["mario", "@gmail.com", "mario@", "a@b@c.it", "mario＠gmail.com", "Mario Rossi <mario@gmail.com>",
+               "mario@gmail.com ", "x" * 200 + "@" + "y" * 50 + ".it"]
+    alphabet = "abcXYZ019._+-@!\"' àé<>[]"
+    values += ["".join(rng.choice(alphabet) for _ in range(rng.randint(1, 30))) for _ in range(3000)]
+    return values
+
+
+def test_fast_email_normalisation_matches_the_rule():
+    from areaclienti_tui.rules.username import normalize_contact
+    from areaclienti_tui.services import import_rows
+
+    values = _emails()
+    fast = [_outcome(import_rows.normalize_email, value) for value in values]
+    rule = [_outcome(lambda v: normalize_contact("email", v), value) for value in values]
+    assert [(v, f, r) for v, f, r in zip(values, fast, rule, strict=True) if f != r] == []
+    assert sum(kind == "ok" for kind, _ in rule) > 100  # the corpus has plenty of good addresses too
+
+
+def _mobiles() -> list[str]:
+    import random
+
+    rng = random.Random(7)
+    values = []
+    for prefix in [f"{n:03d}" for n in range(1000)]:  # every three-digit start, every length a mobile could have
+        for length in range(5, 17):
+            values.append((prefix + "".join(rng.choice("0123456789") for _ in range(length)))[:length])
+    values += ["3471234567", "347123456", "34712345678", "3931234567", "393471234567", "00393471234567",
+               "+393471234567", "0039 347 123 4567", "347 123 4567", "347.123.4567", "347-123-4567",
+               "(347)1234567", "347/1234567", "3\u0664\u00377", "３４７１２３４５６７", "0612345678", "06698123456",
+               "3", "33", "800123456", "5512345678", "4312345678", "3101234567", "33101234501", "0" * 10, "1" * 17,
+               "9" * 18]
+    values += ["".join(rng.choice("0123456789") for _ in range(rng.randint(1, 18))) for _ in range(5000)]
+    values += [f"3{rng.randint(0, 9)}{rng.randint(0, 10**rng.choice((7, 8)) - 1):0{rng.choice((7, 8))}d}" for _ in range(3000)]
+    return values
+
+
+@pytest.mark.parametrize("way", ["schemi-compilati", "tipo-una-volta", "api-pubblica"])
+def test_fast_mobile_normalisation_matches_the_rule(way, monkeypatch):
+    """Each way `normalize_mobile` may take (see services/import_rows.py) against the rule itself."""
+    from areaclienti_tui.rules.username import normalize_contact
+    from areaclienti_tui.services import import_rows
+
+    # The fast paths are active with this phonenumbers: else this test would test nothing.
+    assert import_rows._PLAIN_MOBILES and import_rows._TYPE_UNDER and import_rows._MOBILE_TYPE
+    if way != "schemi-compilati":
+        monkeypatch.setattr(import_rows, "_MOBILE_TYPE", None)
+    if way == "api-pubblica":
+        monkeypatch.setattr(import_rows, "_TYPE_UNDER", None)
+    values = _mobiles()
+    fast = [_outcome(import_rows.normalize_mobile, value) for value in values]
+    rule = [_outcome(lambda v: normalize_contact("mobile", v), value) for value in values]
+    assert [(v, f, r) for v, f, r in zip(values, fast, rule, strict=True) if f != r] == []
+    assert sum(kind == "ok" for kind, _ in rule) > 1000

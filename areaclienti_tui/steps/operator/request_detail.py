@@ -131,6 +131,7 @@ def comparison_table(comparison: assistance.RegistryComparison) -> Table:
 class RequestDetailScreen(OperatorScreen):
     HEADING = "Richiesta di assistenza"
     READ_FIRST = True  # opens on the request's data (the frame focused), acted on with A and R
+    AUTO_FOCUS = "*"  # Textual's own first focus: the frame with the request's data
 
     # Approve and reject always ask for confirmation (Annulla is the default).
     BINDINGS = [
