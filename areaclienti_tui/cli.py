@@ -28,16 +28,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from rich.console import Console
-from rich.progress import (
-    BarColumn,
-    MofNCompleteColumn,
-    Progress,
-    ProgressColumn,
-    Task,
-    TaskProgressColumn,
-    TextColumn,
-    TimeElapsedColumn,
-)
 from rich.table import Table
 from rich.text import Text
 
@@ -697,17 +687,45 @@ def count_rows(path: Path) -> int:
     return max(0, lines - 1)
 
 
-class _RateColumn(ProgressColumn):
-    def render(self, task: Task) -> Text:
-        speed = task.finished_speed or task.speed
-        if not speed:
-            return Text("– righe/s", style="progress.data.speed")
-        return Text(f"{speed:,.0f} righe/s".replace(",", "."), style="progress.data.speed")
+def _import_progress(err: Console, bar: bool):
+    """The import's progress bar on `err` (a Progress that shows nothing when `bar` is false).
+
+    rich.progress is imported here, by the one command that draws it: not at every start.
+    """
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        ProgressColumn,
+        TaskProgressColumn,
+        TextColumn,
+        TimeElapsedColumn,
+        TimeRemainingColumn,
+    )
+
+    class RateColumn(ProgressColumn):
+        def render(self, task) -> Text:
+            speed = task.finished_speed or task.speed
+            if not speed:
+                return Text("– righe/s", style="progress.data.speed")
+            return Text(f"{speed:,.0f} righe/s".replace(",", "."), style="progress.data.speed")
+
+    return Progress(
+        TextColumn("[progress.description]{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        MofNCompleteColumn(),
+        TextColumn("righe"),
+        RateColumn(),
+        TimeElapsedColumn(),
+        TextColumn("mancano"),
+        TimeRemainingColumn(),
+        console=err,
+        disable=not bar,
+    )
 
 
 def _cmd_import(args: argparse.Namespace, settings: Settings, out: Console, err: Console) -> int:
-    from rich.progress import TimeRemainingColumn
-
     from areaclienti_tui.services import importer
 
     path = Path(args.file).expanduser()
@@ -758,19 +776,7 @@ def _cmd_import(args: argparse.Namespace, settings: Settings, out: Console, err:
 
     ctx = _open(settings, write=True)
     try:
-        progress = Progress(
-            TextColumn("[progress.description]{task.description}"),
-            BarColumn(),
-            TaskProgressColumn(),
-            MofNCompleteColumn(),
-            TextColumn("righe"),
-            _RateColumn(),
-            TimeElapsedColumn(),
-            TextColumn("mancano"),
-            TimeRemainingColumn(),
-            console=err,
-            disable=not bar,
-        )
+        progress = _import_progress(err, bar)
         task_id = progress.add_task(f"Importazione di {path.name}", total=total or None)
 
         def on_error(line: int, reason: str) -> None:

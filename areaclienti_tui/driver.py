@@ -33,6 +33,24 @@ ROUNDS = 200  # settle rounds before giving up on workers that keep starting
 TIMEOUT = 60.0  # seconds a screen may take to come
 POLL_SECONDS = 0.05  # between two looks at a condition that does not hold yet
 CLICK_TRIES = 3  # a click that lands on a notification dismisses it: tried again
+AFTER_REPAINT_ROUNDS = 3  # repaints waited for, at most, by one settle (see _after_repaint)
+IDLE_POLL_SECONDS = 0.002  # how often a Pilot looks whether the app has finished a key (quick_pilot)
+
+
+def quick_pilot() -> None:
+    """Let Textual's Pilot notice sooner that the app has handled a key.
+
+    After each key `Pilot.press` waits twice until the process is idle, and it
+    looks every 1/50 s: at least 40 ms per key whatever the app does, which is
+    most of the time a scenario, the gallery or a Pilot test spends typing. Once
+    called (it stays for the process), it looks every `IDLE_POLL_SECONDS`
+    instead; "idle" means the same (less than 1 ms of CPU between two looks), so
+    the keys are still handled one by one. Textual is pinned (pyproject.toml):
+    the value lives in `textual._wait`.
+    """
+    import textual._wait
+
+    textual._wait.SLEEP_GRANULARITY = IDLE_POLL_SECONDS
 
 
 class DriverError(Exception):
@@ -217,6 +235,7 @@ class Driver:
                 await self.pilot.pause()  # and the screen laid out again: regions are current
             else:
                 await self.pilot._wait_for_screen()
+            await self._after_repaint()
             return
         try:
             screen = self.app.screen
@@ -239,6 +258,27 @@ class Driver:
                 await asyncio.wait_for(done.wait(), self.timeout)
             except TimeoutError:
                 pass
+
+    async def _after_repaint(self) -> None:
+        """Until animations have ended and what waits for the screen's next repaint has run (Textual's
+        `call_after_refresh`: the scroll that brings a newly focused widget into
+        view, a layout's follow-up), as a person sees it a frame later; a few
+        repaints at most, for what keeps asking for the next one."""
+        try:
+            screen = self.app.screen
+        except Exception:  # noqa: BLE001 - no screen yet
+            return
+        try:  # a scroll (to a focused widget, to a result) animates: its end is where it goes
+            await asyncio.wait_for(self.app.animator.wait_until_complete(), self.timeout)
+        except TimeoutError:
+            pass
+        for _ in range(AFTER_REPAINT_ROUNDS):
+            if not getattr(screen, "_callbacks", None):
+                return
+            try:
+                await asyncio.wait_for(screen.wait_for_refresh(), self.timeout)
+            except TimeoutError:
+                return
 
     async def _pause(self, seconds: float) -> None:
         if self.pilot is not None and self.repaint:
@@ -410,6 +450,7 @@ class Driver:
         notification dismisses it, so the next one may reach the widget).
         """
         from textual.pilot import OutOfBounds
+        from textual.widgets import Button
 
         pilot = self._need_pilot("un clic")
         if isinstance(target, str):
@@ -418,6 +459,10 @@ class Driver:
         else:
             widget = target
             what = what or (f"#{widget.id}" if widget.id else type(widget).__name__)
+        if isinstance(widget, Button) and widget.has_class("-active"):
+            # Just pressed: for a moment (Textual's press effect) a button takes no clicks,
+            # as a second click of a person that fast would not be one either.
+            await self.eventually(lambda: not widget.has_class("-active"))
         for _ in range(CLICK_TRIES):
             if not self.repaint:
                 await pilot.pause()  # the widget's place as the screen is drawn now

@@ -47,7 +47,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from areaclienti_tui.driver import Driver, DriverError
+from areaclienti_tui.driver import Driver, DriverError, quick_pilot
 
 if TYPE_CHECKING:
     from textual.pilot import Pilot
@@ -898,6 +898,7 @@ async def _run_scene(scene: Scene, scene_shots: list[Shot], template: Path, work
             app = AreaClientiApp(ctx)
             app.raise_unexpected = True  # a fault stops the gallery instead of becoming the 6B page
             app.animation_level = "none"  # bars and scrolls drawn at their end, never halfway
+            quick_pilot()
             async with app.run_test(size=scene.size, notifications=False, tooltips=False) as pilot:
                 stage = Stage(pilot, folder / "file")
                 await stage.on_step("1A")

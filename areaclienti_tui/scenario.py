@@ -49,7 +49,7 @@ import phonenumbers
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource
 
 from areaclienti_tui.clock import FakeClock
-from areaclienti_tui.driver import Driver, DriverError, visible_errors, visible_text
+from areaclienti_tui.driver import Driver, DriverError, quick_pilot, visible_errors, visible_text
 from areaclienti_tui.driver import normal as _normal
 from areaclienti_tui.driver import plain as _plain
 from areaclienti_tui.driver import quote as _quote
@@ -742,6 +742,7 @@ async def play(
             # machine can still read them with expect_text; a click that lands on one
             # dismisses it and is tried again.
             app.NOTIFICATION_TIMEOUT = NOTIFICATION_SECONDS  # type: ignore[misc]
+            quick_pilot()
             async with app.run_test(headless=True, size=scenario.size, notifications=True) as pilot:
                 player = _Player(scenario, pilot, clock, timeout)
                 shown_6b = app.report_unexpected

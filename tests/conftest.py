@@ -17,12 +17,16 @@ from pathlib import Path
 import pytest
 
 from areaclienti_tui.clock import FakeClock
+from areaclienti_tui.driver import quick_pilot
 from areaclienti_tui.services import importer
 from areaclienti_tui.services.context import Context
 from areaclienti_tui.services.setup import open_context
 from areaclienti_tui.settings import Settings
 
 DB_NAME = "t.db"
+
+# Pilot notices within 2 ms, not 20, that the app has handled a key (see quick_pilot).
+quick_pilot()
 
 
 def _settings_for(folder: Path, db_name: str = DB_NAME) -> Settings:

@@ -134,7 +134,7 @@ def _issue_code(data_dir: Path, to: str = "mario.rossi@gmail.com", channel: str 
 
 def test_outbox_json_lists_messages_newest_first(data_dir: Path, capsys) -> None:
     sent = _issue_code(data_dir)
-    _issue_code(data_dir, to="+393289876543", channel="sms")
+    _issue_code(data_dir, to="+393289876543", channel="sms", at=sent)
     assert run("--data-dir", str(data_dir), "outbox", "--json") == 0
     captured = capsys.readouterr()
     messages = json.loads(captured.out)

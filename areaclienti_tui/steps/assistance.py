@@ -25,9 +25,11 @@ from areaclienti_tui.services.assistance import AssistanceForm, AssistanceInvali
 from areaclienti_tui.services.documents import DocumentInfo, UploadArea
 from areaclienti_tui.services.privacy import load_notice
 from areaclienti_tui.steps.base import SEX_OPTIONS, StepScreen, actions, form_error, panel
+from areaclienti_tui.widgets.date_input import DateInput
 from areaclienti_tui.widgets.field import Field, error_id
 from areaclienti_tui.widgets.literal import Plain, TextInput, template
 from areaclienti_tui.widgets.modals import DocumentModal
+from areaclienti_tui.widgets.quick_select import quick_select
 
 ATTACHMENTS = {"allega-fronte": "fronte", "allega-retro": "retro"}
 DOCUMENT_SUFFIXES = frozenset({".pdf", ".jpg", ".jpeg", ".png"})
@@ -284,11 +286,17 @@ class AssistanceFormScreen(StepScreen):
         yield Field("Nome", self._input("nome", defaults, placeholder="es. Mario"))
         yield Field("Cognome", self._input("cognome", defaults, placeholder="es. Rossi"))
         yield Field("Città di nascita", self._input("luogo-nascita", defaults, placeholder="es. Roma"))
-        yield Field("Data di nascita", self._input("data-nascita", defaults, placeholder="GG/MM/AAAA", max_length=10))
-        sex = self.recall("sesso", defaults.get("sesso"))
+        # The same date field and sex choice as 3A: 14031975 shows as 14/03/1975, M or F typed chooses.
+        birth_date = str(self.recall("data-nascita", defaults.get("data-nascita", "")))
+        yield Field(
+            "Data di nascita",
+            DateInput(birth_date, placeholder="GG/MM/AAAA", id="data-nascita", max_length=10),
+            hint="Anche senza barre: 14031975 diventa 14/03/1975.",
+        )
         yield Field(
             "Sesso",
-            Select(SEX_OPTIONS, prompt="Seleziona", id="sesso", value=sex if sex in ("M", "F") else Select.NULL),
+            quick_select(SEX_OPTIONS, self.recall("sesso", defaults.get("sesso")), prompt="Seleziona", id="sesso"),
+            hint="Scrivi M o F, oppure premi Invio per scegliere.",
         )
 
         yield Static("Inserisci il tuo nuovo numero di cellulare", classes="sezione solo-app")
@@ -508,6 +516,10 @@ class AssistanceFormScreen(StepScreen):
     @on(Button.Pressed, "#invia-richiesta")
     def submit(self) -> None:
         self.clear_errors()
+        birth_date = self.query_one("#data-nascita", DateInput)
+        with self.prevent(Input.Changed):  # its Changed would clear the message shown below
+            if birth_date.normalize():  # as on 3A: 14.3.1975 is sent and shown as 14/03/1975
+                self.remember("data-nascita", birth_date.value)
         form = self.form()
         ctx, today, pec = self.app.ctx, self.app.today(), self.app.pec_domains
 

@@ -44,6 +44,7 @@ class Field(Vertical):
         self._label = label
         self._control = control
         self._hint = hint
+        self._shown_error = ""  # what the error line holds now
 
     @property
     def control(self) -> Widget:
@@ -62,6 +63,11 @@ class Field(Vertical):
         yield Plain("", id=error_id(self._control.id or ""), classes="field-error")
 
     def set_error(self, message: str | None) -> None:
+        """Show `message` below the control, or no message (None). Every key typed in a
+        field clears its message: when there is none, nothing is redrawn or laid out again."""
+        if (message or "") == self._shown_error and self.has_class("-invalid") == bool(message):
+            return
+        self._shown_error = message or ""
         self.query_one(".field-error", Static).update(message or "")
         self.set_class(bool(message), "-invalid")
         self._control.set_class(bool(message), "-invalid")

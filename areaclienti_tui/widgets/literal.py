@@ -24,7 +24,9 @@ from typing import Any
 
 from rich.text import Text
 from textual.content import Content
+from textual.geometry import Size
 from textual.message import Message
+from textual.reactive import Reactive
 from textual.visual import VisualType
 from textual.widgets import DataTable, Input, Static
 from textual.widgets.option_list import Option
@@ -142,6 +144,12 @@ class TextInput(Input):
     `refuse_control_chars`. It bubbles after the input's `Changed`, so the app
     shows it next to the field after the screen has handled the change.
     """
+
+    # Input sets its virtual size (the text's width, how far it can scroll sideways) at
+    # every key; Widget declares it with layout=True, so each key laid the whole screen
+    # out again. The box of an Input never depends on its text (its height and width
+    # are not auto, app.tcss): a repaint is enough, and the scroll limits read it as is.
+    virtual_size: Reactive[Size] = Reactive(Size(0, 0), layout=False)
 
     class Refused(Message):
         """A control character was refused; `message` says which, in Italian."""

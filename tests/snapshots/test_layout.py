@@ -29,6 +29,9 @@ def test_password_5a_with_errors(snap_compare, demo_ctx):
         await d.click("#continua")
         await d.type_keys("#password", "rossi12")
         await d.click("#registrati")
+        # The button just clicked looks pressed for a moment (Textual's press effect): the
+        # picture is of the page once it is over.
+        await d.until(lambda: not pilot.app.screen.query("Button.-active"), "the end of the press effect")
         pilot.app.screen.query_one("#journey").scroll_home(animate=False)
         for field in pilot.app.screen.query(Input):
             field.cursor_blink = False  # the cursor stays drawn, however long the snapshot takes

@@ -20,6 +20,7 @@ from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Grid, Vertical
 from textual.content import Content
+from textual.widget import Widget
 from textual.widgets import Button, DataTable, Input, Select, Static
 
 from areaclienti_tui.rules.errors import RuleError
@@ -179,6 +180,7 @@ class DiagnosisTab(OperatorTab):
         self.outcomes: dict[str, tuple[Outcome, str]] = {}  # by row key: the outcome and its masked contact
         self.result: Diagnosis | None = None
         self._fitted_to = 0
+        self._focus_at_result: Widget | None = None  # where the focus was when the result came
         self.verifying = False
 
     def compose(self) -> ComposeResult:
@@ -383,6 +385,7 @@ class DiagnosisTab(OperatorTab):
             room = self.room()
             for table in box.query(DifferenceTable):
                 table.fit(room)
+        self._focus_at_result = self.app.focused
         self.call_after_refresh(self.show_result)
 
     def show_result(self, tries: int = 20, height: int = 0) -> None:
@@ -390,8 +393,11 @@ class DiagnosisTab(OperatorTab):
 
         The candidates and their tables are laid out over a few refreshes: until the
         result's height stays the same from one refresh to the next, scrolling would
-        aim at where it is growing from.
+        aim at where it is growing from. Should the operator move the focus meanwhile
+        (a field to correct), the view stays with the focus.
         """
+        if self.app.focused is not self._focus_at_result:
+            return
         result = self.query_one("#diagnosi-risultato")
         now = result.size.height
         if (now and now == height) or not tries:

@@ -28,11 +28,13 @@ log = logging.getLogger(__name__)
 # -- image preview "where the terminal allows" ----------------------------------
 #
 # textual-image draws real pixels on terminals that speak a graphics protocol
-# (Kitty TGP, Sixel). It asks the terminal what it supports when imported, which
-# must happen before Textual takes over the terminal: app.py imports the operator
-# area (and so this module) at start-up for that reason. Anywhere else (no such
-# protocol, headless tests, the browser) a small preview made with Pillow is drawn
-# with half blocks.
+# (Kitty TGP, Sixel), but only when it could ask the terminal what it supports,
+# which must happen before Textual takes over the terminal. The console draws 1A
+# first and loads the operator area behind it (app.loading_app), once Textual owns
+# the terminal: there app.py makes textual-image's questions fail at once, and the
+# preview is the small picture made with Pillow and drawn with half blocks, as in
+# headless tests and in the browser. A program that imports this module before
+# starting Textual still gets the graphics protocol.
 
 try:  # pragma: no cover - depends on the terminal the console starts in
     from textual_image.renderable import Image as _AutoRenderable
