@@ -42,10 +42,10 @@ from __future__ import annotations
 
 import csv
 import io
+import logging
 import os
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator
-import logging
 from concurrent.futures import CancelledError, Future
 from concurrent.futures.process import BrokenProcessPool
 from contextlib import closing, contextmanager, suppress
@@ -73,6 +73,7 @@ from areaclienti_tui.services.import_rows import (  # noqa: F401 - the importer'
     ignore_interrupts,
     parse_row,
 )
+from areaclienti_tui.store.db import committing
 from areaclienti_tui.store.models import Contact, Customer, Policy
 
 CHUNK = 2000  # distinct customers written per transaction
@@ -453,13 +454,8 @@ class _Writer:
             return
         connection = self._connect()
         if not self.restore:  # not tuned: a transaction of its own
-            with Session(bind=connection, expire_on_commit=False) as session:
-                try:
-                    yield session
-                    session.commit()
-                except BaseException:
-                    session.rollback()
-                    raise
+            with Session(bind=connection, expire_on_commit=False) as session, committing(session):
+                yield session
             return
         if self.open_chunks == 0:
             # A real BEGIN (the driver would wait for the first INSERT), so the

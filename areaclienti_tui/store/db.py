@@ -236,6 +236,17 @@ def schema_state(connection: Connection) -> tuple[bool, set[str]]:
     return bool(tables - {VERSION_TABLE}), revisions
 
 
+
+@contextmanager
+def committing(session: Session) -> Iterator[Session]:
+    """The block's work in `session` committed at its end, or rolled back on any error."""
+    try:
+        yield session
+        session.commit()
+    except BaseException:
+        session.rollback()
+        raise
+
 class Database:
     """One database: its engine, its sessions and its schema version."""
 
@@ -335,13 +346,8 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work is committed at the end, or rolled back on error."""
-        with self.session() as session:
-            try:
-                yield session
-                session.commit()
-            except BaseException:
-                session.rollback()
-                raise
+        with self.session() as session, committing(session):
+            yield session
 
     def dispose(self) -> None:
         self.engine.dispose()
