@@ -37,7 +37,13 @@ from phonenumbers import PhoneMetadata, PhoneNumberFormat, PhoneNumberType
 
 from areaclienti_tui.rules.codice_fiscale import base_codice_fiscale, validate_codice_fiscale
 from areaclienti_tui.rules.errors import RuleError
-from areaclienti_tui.rules.text import clean_person_name, normalize_name, phonetic_key, refuse_control_chars
+from areaclienti_tui.rules.text import (
+    CONTROL_CHAR_RE,
+    clean_person_name,
+    normalize_name,
+    phonetic_key,
+    refuse_control_chars,
+)
 from areaclienti_tui.rules.username import normalize_contact
 
 COLUMNS = (
@@ -120,14 +126,9 @@ def _policies(value: str | None) -> tuple[tuple[str, str, str], ...]:
 
 # --- fast paths (each exact; see the module docstring) ---------------------------------
 
-# Every character `rules.text.find_control_char` refuses (C0, DEL, C1, bidi
-# controls, line and paragraph separators); a unit test checks all of Unicode.
-_CONTROL_RE = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069\u2028\u2029]")
-
-
 def _check_fields(values: list[str]) -> None:
     """The per-column length and control-character checks, in column order (first fault wins)."""
-    if _CONTROL_RE.search("".join(values)) is None and all(
+    if CONTROL_CHAR_RE.search("".join(values)) is None and all(
         len(value) <= limit for value, limit in zip(values, _LIMITS, strict=True)
     ):
         return  # what the loop below would conclude, in one scan

@@ -433,13 +433,20 @@ def _outcome(call, value):  # noqa: ANN001, ANN202
 
 
 def test_control_character_scan_matches_the_rule_on_every_code_point():
-    from areaclienti_tui.rules.text import find_control_char
-    from areaclienti_tui.services import import_rows
+    """The one pattern the rule and the importer's single scan use refuses exactly the
+    characters the rule names: C0, DEL and C1, the bidi controls, the two separators."""
+    from areaclienti_tui.rules.text import CONTROL_CHAR_RE, find_control_char
+
+    bidi = "\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069"
+
+    def refused(code: int) -> bool:
+        return code < 0x20 or 0x7F <= code <= 0x9F or chr(code) in bidi or chr(code) in "\u2028\u2029"
 
     different = [
         code
         for code in range(0x110000)
-        if (import_rows._CONTROL_RE.search(chr(code)) is not None) != (find_control_char(chr(code)) is not None)
+        if (CONTROL_CHAR_RE.search(chr(code)) is not None) != refused(code)
+        or (find_control_char(chr(code)) is not None) != refused(code)
     ]
     assert different == []
 
