@@ -18,7 +18,6 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol
 from textual import events, on
 from textual.app import ComposeResult
 from textual.binding import Binding
-from textual.geometry import Size
 from textual.containers import Horizontal, ScrollableContainer, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.scroll_view import ScrollView
@@ -31,6 +30,7 @@ from textual.worker import Worker, WorkerState
 
 from areaclienti_tui.rules.errors import RuleError
 from areaclienti_tui.rules.username import Username, parse_username
+from areaclienti_tui.steps.breakpoints import breakpoint_classes, take_breakpoint_classes
 from areaclienti_tui.widgets.actions import Actions
 from areaclienti_tui.widgets.field import Field, error_id
 from areaclienti_tui.widgets.footer import StepFooter
@@ -205,26 +205,7 @@ class StepScreen(Screen):
         super().__init__()
         self._step_jobs: dict[Worker, tuple[Callable[[Any], None], Callable[[Exception], None] | None]] = {}
         self._shown_before = False
-        # The app's width classes (``-stretto``/``-largo``) from the start: Textual gives them
-        # on the screen's first Resize, restyling the whole step a second time (issue 12).
-        try:
-            size = self.app.size
-        except Exception:  # noqa: BLE001 - built outside a running app: the first Resize gives them
-            pass
-        else:
-            for name, wanted in self._breakpoint_classes(size).items():
-                self.set_class(wanted, name, update=False)
-
-    def _breakpoint_classes(self, size: Size) -> dict[str, bool]:
-        """The breakpoint classes the screen has at this size, as Textual's Resize gives them."""
-        app: Any = self.app
-        classes: dict[str, bool] = {}
-        for dimension, own, default in ((size.width, self.HORIZONTAL_BREAKPOINTS, app.HORIZONTAL_BREAKPOINTS),
-                                        (size.height, self.VERTICAL_BREAKPOINTS, app.VERTICAL_BREAKPOINTS)):
-            points = (default if own is None else own) or []
-            reached = next((name for limit, name in sorted(points, reverse=True) if dimension >= limit), None)
-            classes.update({name: name == reached for _limit, name in points})
-        return classes
+        take_breakpoint_classes(self)  # the app's width classes from the start (steps/breakpoints.py)
 
     @property
     def app(self) -> ConsoleApp:  # type: ignore[override]
@@ -262,7 +243,7 @@ class StepScreen(Screen):
         whole step out again at the size it was just laid out at (issue 12). Then only the
         width classes are checked; a real resize of the terminal goes through as always."""
         if event.size == self._compositor.size:
-            self.update_classes(self._breakpoint_classes(event.size), animate=False)
+            self.update_classes(breakpoint_classes(self, event.size), animate=False)
             event.prevent_default()
 
     # -- focus on arrival (issue 8) ------------------------------------------
@@ -271,7 +252,7 @@ class StepScreen(Screen):
     def _screen_shown(self, event: events.ScreenResume) -> None:
         if not self._shown_before:
             # Shown for the first time, just composed: every widget was styled as it was
-            # mounted, with the screen's classes already set (_take_breakpoint_classes).
+            # mounted, with the screen's classes already set (take_breakpoint_classes).
             # Textual's own handler, which runs after this one, would restyle the whole
             # step again (issue 12); it still does when the step shows again after Esc.
             self._shown_before = True

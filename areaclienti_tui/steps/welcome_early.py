@@ -23,6 +23,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, LoadingIndicator, Static
 
+from areaclienti_tui.steps.breakpoints import take_breakpoint_classes
 from areaclienti_tui.widgets.actions import Actions
 
 STEP = "1A"
@@ -66,21 +67,7 @@ class EarlyWelcomeScreen(Screen):
     def __init__(self) -> None:
         super().__init__()
         self.pressed: list[str] = []  # buttons clicked before the console was ready, in order
-        self._take_width_classes()
-
-    def _take_width_classes(self) -> None:
-        """The app's width classes (``-stretto``/``-largo``) now, when the size is known: Textual
-        gives them on the first Resize, restyling the whole page a second time."""
-        try:
-            width = self.app.size.width
-        except Exception:  # noqa: BLE001 - not in a running app yet: the Resize gives them
-            return
-        if not width:
-            return
-        points = sorted(self.HORIZONTAL_BREAKPOINTS or self.app.HORIZONTAL_BREAKPOINTS or [], reverse=True)
-        reached = next((name for limit, name in points if width >= limit), None)
-        for _limit, name in points:
-            self.set_class(name == reached, name, update=False)
+        take_breakpoint_classes(self)  # the width classes from the first frame
 
     def compose(self) -> ComposeResult:
         yield Header()
