@@ -36,7 +36,7 @@ from textual.screen import Screen
 from textual.theme import ThemeProvider
 
 from areaclienti_tui import preferences
-from areaclienti_tui.clock import Clock
+from areaclienti_tui.clock import Clock, rome
 from areaclienti_tui.key_order import KeysInOrder
 from areaclienti_tui.steps.welcome_early import EarlyWelcomeScreen
 from areaclienti_tui.widgets import textual_it
@@ -241,7 +241,7 @@ class AreaClientiApp(KeysInOrder):
         return self.ctx.clock
 
     def today(self) -> date:
-        return self.clock.now().astimezone(_rome()).date()
+        return self.clock.now().astimezone(rome()).date()
 
     @property
     def current_step(self) -> str | None:
@@ -767,13 +767,6 @@ def loading_app(load: Callable[[], Context], *, kiosk: bool = False, data_dir: P
     `data_dir`; keys wait, in order, with "Caricamento…" on screen.
     """
     return AreaClientiApp(load=load, kiosk=kiosk, data_dir=data_dir)
-
-
-def _rome() -> Any:
-    """The console's time zone (Europe/Rome), read when first needed."""
-    from zoneinfo import ZoneInfo
-
-    return ZoneInfo("Europe/Rome")  # ZoneInfo keeps its own cache
 
 
 def _operator_area() -> Any:

@@ -46,7 +46,6 @@ EXIT_FAILURE = 1
 EXIT_INVALID = 2
 EXIT_INTERRUPTED = 130
 FOLLOW_INTERVAL = 1.0
-ROME = "Europe/Rome"  # the console's time zone (widgets/outbox_pane.py): the same clock on both
 
 
 class CliError(Exception):
@@ -818,8 +817,9 @@ def _cmd_import(args: argparse.Namespace, settings: Settings, out: Console, err:
 
 def _local_time(moment) -> str:  # noqa: ANN001
     """Italian time, as the console shows it, whatever the computer's time zone."""
-    from zoneinfo import ZoneInfo  # ZoneInfo keeps its own cache
-    return moment.astimezone(ZoneInfo(ROME)).strftime("%d/%m/%Y %H:%M:%S")
+    from areaclienti_tui.clock import rome  # the console's time zone: the same clock on both
+
+    return moment.astimezone(rome()).strftime("%d/%m/%Y %H:%M:%S")
 
 
 def _channel_label(channel: str) -> str:

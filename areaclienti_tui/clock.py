@@ -3,8 +3,19 @@
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, timezone, tzinfo
+from functools import lru_cache
 from typing import Protocol
+
+ROME_ZONE = "Europe/Rome"  # the console's time zone: the screens, the outbox, the CLI and "today"
+
+
+@lru_cache(maxsize=1)
+def rome() -> tzinfo:
+    """Europe/Rome, read when first needed (the console draws 1A without zoneinfo)."""
+    from zoneinfo import ZoneInfo
+
+    return ZoneInfo(ROME_ZONE)
 
 
 class Clock(Protocol):

@@ -14,11 +14,10 @@ No Textual here: the scenario runner turns `Refused` into a failed step.
 
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
 
 from sqlmodel import select
 
-from areaclienti_tui.clock import Clock
+from areaclienti_tui.clock import Clock, rome
 from areaclienti_tui.rules.codice_fiscale import validate_codice_fiscale
 from areaclienti_tui.rules.errors import RuleError
 from areaclienti_tui.rules.password import validate_password
@@ -32,7 +31,7 @@ from areaclienti_tui.services.setup import open_context
 from areaclienti_tui.settings import Settings
 from areaclienti_tui.store.models import Customer
 
-ROME = ZoneInfo("Europe/Rome")  # the console's time zone (app.today)
+ROME = rome()  # the console's time zone (clock.rome)
 
 
 class Refused(Exception):

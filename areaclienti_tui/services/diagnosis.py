@@ -19,7 +19,6 @@ import json
 from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from zoneinfo import ZoneInfo
 
 from rapidfuzz.distance import Levenshtein
 from rapidfuzz.fuzz import ratio, token_set_ratio
@@ -37,13 +36,13 @@ from areaclienti_tui.services.context import Context
 from areaclienti_tui.services.registration import (
     ALREADY_REGISTERED, NO_POLICY, RECOGNISED, UNKNOWN, has_account, has_active_policy,
 )
-from areaclienti_tui.clock import as_utc
+from areaclienti_tui.clock import as_utc, rome
 from areaclienti_tui.store.models import AuditEvent, Contact, Customer
 
 OUTCOMES = (RECOGNISED, ALREADY_REGISTERED, NO_POLICY, UNKNOWN)
 FIELDS = ("nome", "cognome", "data_nascita", "sesso", "recapito", "codice_fiscale")
 MAX_CANDIDATES = 5
-ROME = ZoneInfo("Europe/Rome")
+ROME = rome()  # the console's time zone (clock.rome)
 ROWS_PER_KEY = 50  # the most rows one key may bring: a common surname never floods the list
 MIN_SCORE = 0.5  # below this a candidate shares too little with what was typed to be shown
 WEIGHTS = {"nome": 0.2, "cognome": 0.25, "data_nascita": 0.25, "sesso": 0.1, "recapito": 0.2}

@@ -5,7 +5,6 @@ from __future__ import annotations
 import threading
 from dataclasses import dataclass
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from textual import work
 from textual.app import ComposeResult
@@ -14,12 +13,13 @@ from textual.content import Content
 from textual.widget import Widget
 from textual.widgets import Static
 
+from areaclienti_tui.clock import rome
 from areaclienti_tui.rules.username import display_contact
 from areaclienti_tui.services import outbox
 from areaclienti_tui.services.outbox import OutboxView
 from areaclienti_tui.widgets.literal import literal, shown, template
 
-ROME = ZoneInfo("Europe/Rome")
+ROME = rome()  # the console's time zone (clock.rome)
 SHOWN = 30
 FIRST_FRAME_SECONDS = 0.5  # the longest a new pane's query waits for its step's first frame
 

@@ -13,7 +13,6 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
-from zoneinfo import ZoneInfo
 
 from rich.cells import cell_len
 from rich.text import Text
@@ -24,7 +23,7 @@ from textual.screen import ModalScreen
 from textual.widgets import DataTable, Static
 from textual.worker import Worker, WorkerState
 
-from areaclienti_tui.clock import as_utc
+from areaclienti_tui.clock import as_utc, rome
 from areaclienti_tui.rules.username import Username
 from areaclienti_tui.services import accounts, audit
 from areaclienti_tui.services.accounts import AccountError
@@ -38,7 +37,7 @@ if TYPE_CHECKING:
     from areaclienti_tui.services.context import Context
 
 log = logging.getLogger(__name__)
-ROME = ZoneInfo("Europe/Rome")
+ROME = rome()  # the console's time zone (clock.rome)
 
 STEP = "operatore"
 SEXES = {"M": "Maschio", "F": "Femmina"}
