@@ -686,6 +686,11 @@ def count_rows(path: Path) -> int:
     return max(0, lines - 1)
 
 
+def _thousands(value: float) -> str:
+    """A count or a rate as Italian writes it: 18.547, 1.000.000."""
+    return f"{value:,.0f}".replace(",", ".")
+
+
 def _import_progress(err: Console, bar: bool):
     """The import's progress bar on `err` (a Progress that shows nothing when `bar` is false).
 
@@ -707,7 +712,7 @@ def _import_progress(err: Console, bar: bool):
             speed = task.finished_speed or task.speed
             if not speed:
                 return Text("– righe/s", style="progress.data.speed")
-            return Text(f"{speed:,.0f} righe/s".replace(",", "."), style="progress.data.speed")
+            return Text(f"{_thousands(speed)} righe/s", style="progress.data.speed")
 
     return Progress(
         TextColumn("[progress.description]{task.description}"),
@@ -739,9 +744,6 @@ def _cmd_import(args: argparse.Namespace, settings: Settings, out: Console, err:
     except OSError as error:
         raise CliError(f"impossibile leggere il file {path}: {error.strerror or error}", EXIT_INVALID) from None
 
-    def number(value: float) -> str:
-        return f"{value:,.0f}".replace(",", ".")
-
     def duration(seconds: float) -> str:
         seconds = round(seconds)
         if seconds < 60:
@@ -765,12 +767,12 @@ def _cmd_import(args: argparse.Namespace, settings: Settings, out: Console, err:
             return
         last_line.update(at=now, rows=report.rows)
         rate = report.rows / max(now - started, 1e-9)
-        line = f"{path.name}: {number(report.rows)}"
+        line = f"{path.name}: {_thousands(report.rows)}"
         if total:
-            line += f" di {number(total)} righe ({report.rows * 100 // total}%)"
-            line += f", {number(rate)} righe/s, fine stimata tra {duration((total - report.rows) / rate)}"
+            line += f" di {_thousands(total)} righe ({report.rows * 100 // total}%)"
+            line += f", {_thousands(rate)} righe/s, fine stimata tra {duration((total - report.rows) / rate)}"
         else:
-            line += f" righe, {number(rate)} righe/s"
+            line += f" righe, {_thousands(rate)} righe/s"
         err.print(line, markup=False, highlight=False, soft_wrap=True)
 
     ctx = _open(settings, write=True)
@@ -802,8 +804,8 @@ def _cmd_import(args: argparse.Namespace, settings: Settings, out: Console, err:
         if not bar:
             elapsed = time.monotonic() - started
             err.print(
-                f"{path.name}: {number(report.rows)} righe in {duration(elapsed)}, "
-                f"{number(report.rows / max(elapsed, 1e-9))} righe/s",
+                f"{path.name}: {_thousands(report.rows)} righe in {duration(elapsed)}, "
+                f"{_thousands(report.rows / max(elapsed, 1e-9))} righe/s",
                 markup=False,
                 highlight=False,
                 soft_wrap=True,

@@ -172,12 +172,14 @@ def _revision_ids(path: Path) -> tuple[str | None, tuple[str, ...]]:
     """The `revision` and the `down_revision`(s) a migration file assigns at its top level."""
     values: dict[str, object] = {}
     for node in ast.parse(path.read_text(encoding="utf-8"), filename=str(path)).body:
-        if isinstance(node, ast.Assign) and len(node.targets) == 1 and isinstance(node.targets[0], ast.Name):
-            if node.targets[0].id in ("revision", "down_revision"):
-                values[node.targets[0].id] = ast.literal_eval(node.value)
-        elif isinstance(node, ast.AnnAssign) and isinstance(node.target, ast.Name) and node.value is not None:
-            if node.target.id in ("revision", "down_revision"):
-                values[node.target.id] = ast.literal_eval(node.value)
+        if isinstance(node, ast.Assign) and len(node.targets) == 1:
+            target = node.targets[0]  # revision = "…"
+        elif isinstance(node, ast.AnnAssign) and node.value is not None:
+            target = node.target  # revision: str = "…"
+        else:
+            continue
+        if isinstance(target, ast.Name) and target.id in ("revision", "down_revision"):
+            values[target.id] = ast.literal_eval(node.value)
     revision, down = values.get("revision"), values.get("down_revision")
     downs = (down,) if isinstance(down, str) else tuple(down) if isinstance(down, (tuple, list)) else ()
     return (revision if isinstance(revision, str) else None), tuple(str(d) for d in downs)
@@ -236,7 +238,6 @@ def schema_state(connection: Connection) -> tuple[bool, set[str]]:
     return bool(tables - {VERSION_TABLE}), revisions
 
 
-
 @contextmanager
 def committing(session: Session) -> Iterator[Session]:
     """The block's work in `session` committed at its end, or rolled back on any error."""
@@ -246,6 +247,7 @@ def committing(session: Session) -> Iterator[Session]:
     except BaseException:
         session.rollback()
         raise
+
 
 class Database:
     """One database: its engine, its sessions and its schema version."""
