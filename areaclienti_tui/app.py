@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import logging
 import sys
+from dataclasses import dataclass
 from collections.abc import Callable, Iterable
 from datetime import date, timedelta
 from pathlib import Path
@@ -171,11 +172,12 @@ class AreaClientiApp(KeysInOrder):
             self._attach(ctx)
         else:
             self._keys_gate_closed = True  # keys wait (KeysInOrder) until the real 1A is there
-            self._draw_as(kiosk=kiosk, data_dir=data_dir)
+            self._draw_as(kiosk=kiosk, theme=_saved_theme(data_dir))
 
-    def _draw_as(self, *, kiosk: bool, data_dir: Path | None) -> None:
-        """Kiosk or not, and the remembered theme: how the console looks from its first frame
-        (again with the settings once loaded: the same, unless they say otherwise)."""
+    def _draw_as(self, *, kiosk: bool, theme: object) -> None:
+        """Kiosk or not, and the remembered theme (`theme`, as read from the preferences):
+        how the console looks from its first frame (again with the settings once loaded:
+        the same, unless they say otherwise)."""
         # -- kiosk (SPEC §3, §4): no palette, no outbox on screen, idle journeys cleared
         changed = kiosk != getattr(self, "kiosk", False)
         self.kiosk = kiosk
@@ -186,36 +188,31 @@ class AreaClientiApp(KeysInOrder):
             self.show_outbox = not kiosk
             self.refresh_bindings()
         # -- theme: the high-contrast one is offered; the choice is remembered (issue 8)
-        saved = preferences.load(data_dir).get("tema") if data_dir is not None else None
-        if isinstance(saved, str) and saved in self.available_themes and saved != self.theme:
+        if isinstance(theme, str) and theme in self.available_themes and theme != self.theme:
             if self.is_running:
-                self.theme = saved
+                self.theme = theme
             else:
-                self.set_reactive(App.theme, saved)
+                self.set_reactive(App.theme, theme)
 
-    def _attach(self, ctx: Context) -> None:
+    def _attach(self, ctx: Context, files: _ConsoleFiles | None = None) -> None:
         """The console on its context: everything that needs the settings, the database or
-        the services (called once the modules of `load_console_modules` are loaded)."""
+        the services (called once the modules of `load_console_modules` are loaded).
+        `files`: what it reads from disk, read beforehand off the event loop (the loading
+        worker); read here when the app is not running yet."""
         from areaclienti_tui.journey import Journey
-        from areaclienti_tui.rules.errors import RuleError
-        from areaclienti_tui.rules.username import load_pec_domains
-        from areaclienti_tui.services import documents, security
 
+        files = files or _ConsoleFiles.read(ctx)
         self._ctx = ctx
         self.journey = Journey()
-        self.pec_domains = load_pec_domains(ctx.settings.pec_domains_file)
-        self.device = security.device_id(ctx.settings.device_file)
-        try:  # the only folder the kiosk file picker opens (SPEC §4, uploads)
-            documents.ensure_uploads_dir(ctx.settings)
-        except RuleError as error:
-            log.warning("uploads folder %s: %s", ctx.settings.uploads_dir, error.message)
+        self.pec_domains = files.pec_domains
+        self.device = files.device
         if ctx.settings.seat_status_file is not None:
             from areaclienti_tui.aula.report import SeatReport
 
             self.seat_report = SeatReport(ctx.settings.seat_status_file, ctx.clock.now)
         self._unsubscribe = ctx.bus.subscribe(self._on_service_event)
         self.last_activity = ctx.clock.now()
-        self._draw_as(kiosk=ctx.settings.kiosk, data_dir=ctx.settings.data_dir)
+        self._draw_as(kiosk=ctx.settings.kiosk, theme=files.theme)
 
     # -- shortcuts -----------------------------------------------------------
 
@@ -303,7 +300,8 @@ class AreaClientiApp(KeysInOrder):
             return
         try:
             load_console_modules(terminal_in_use=not self.is_headless)
-            self.call_from_thread(self._loaded, ctx)
+            files = _ConsoleFiles.read(ctx)
+            self.call_from_thread(self._loaded, ctx, files)
         except BaseException as error:  # noqa: BLE001 - as above; the database is let go
             if not self.loaded:
                 ctx.db.dispose()
@@ -323,13 +321,13 @@ class AreaClientiApp(KeysInOrder):
             self.load_error = error
         self.exit(return_code=1)
 
-    async def _loaded(self, ctx: Context) -> None:
+    async def _loaded(self, ctx: Context, files: _ConsoleFiles) -> None:
         """On the app's thread: the context in, the real 1A in place of the early one (the
         same page, the messages pane filled in), then what was typed or clicked meanwhile."""
         from areaclienti_tui import navigator
 
         early = self.screen_stack[0] if isinstance(self.screen_stack[0], EarlyWelcomeScreen) else None
-        self._attach(ctx)
+        self._attach(ctx, files)
         welcome = navigator.screen_class(START)()
         await self.push_screen(welcome)
         if early is not None:
@@ -767,6 +765,37 @@ def loading_app(load: Callable[[], Context], *, kiosk: bool = False, data_dir: P
     `data_dir`; keys wait, in order, with "Caricamento…" on screen.
     """
     return AreaClientiApp(load=load, kiosk=kiosk, data_dir=data_dir)
+
+
+def _saved_theme(data_dir: Path | None) -> object:
+    """The theme remembered in `data_dir` (a small file; see watch_theme), if any."""
+    return preferences.load(data_dir).get("tema") if data_dir is not None else None
+
+
+@dataclass(frozen=True)
+class _ConsoleFiles:
+    """What the console reads from disk as it attaches to its context: the PEC domains,
+    this installation's identity, the remembered theme; the uploads folder is made."""
+
+    pec_domains: frozenset[str]
+    device: str
+    theme: object
+
+    @classmethod
+    def read(cls, ctx: Context) -> _ConsoleFiles:
+        from areaclienti_tui.rules.errors import RuleError
+        from areaclienti_tui.rules.username import load_pec_domains
+        from areaclienti_tui.services import documents, security
+
+        try:  # the only folder the kiosk file picker opens (SPEC §4, uploads)
+            documents.ensure_uploads_dir(ctx.settings)
+        except RuleError as error:
+            log.warning("uploads folder %s: %s", ctx.settings.uploads_dir, error.message)
+        return cls(
+            pec_domains=load_pec_domains(ctx.settings.pec_domains_file),
+            device=security.device_id(ctx.settings.device_file),
+            theme=_saved_theme(ctx.settings.data_dir),
+        )
 
 
 def _operator_area() -> Any:
