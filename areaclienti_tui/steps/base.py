@@ -30,7 +30,7 @@ from textual.worker import Worker, WorkerState
 
 from areaclienti_tui.rules.errors import RuleError
 from areaclienti_tui.rules.username import Username, parse_username
-from areaclienti_tui.steps.breakpoints import breakpoint_classes, take_breakpoint_classes
+from areaclienti_tui.breakpoints import breakpoint_classes, take_breakpoint_classes
 from areaclienti_tui.widgets.actions import Actions
 from areaclienti_tui.widgets.field import Field, error_id
 from areaclienti_tui.widgets.footer import StepFooter
@@ -205,7 +205,7 @@ class StepScreen(Screen):
         super().__init__()
         self._step_jobs: dict[Worker, tuple[Callable[[Any], None], Callable[[Exception], None] | None]] = {}
         self._shown_before = False
-        take_breakpoint_classes(self)  # the app's width classes from the start (steps/breakpoints.py)
+        take_breakpoint_classes(self)  # the app's width classes from the start (areaclienti_tui/breakpoints.py)
 
     @property
     def app(self) -> ConsoleApp:  # type: ignore[override]

@@ -6,17 +6,25 @@ from textual import on
 from textual.app import ComposeResult
 from textual.widgets import Button, Static
 
-from areaclienti_tui.steps import welcome_early
 from areaclienti_tui.steps.base import StepScreen, actions, panel
 
 
 class WelcomeScreen(StepScreen):
     STEP = "1A"
-    HEADING = welcome_early.HEADING  # the page drawn while the console loads has the same texts
-    INTRO = welcome_early.INTRO
+    HEADING = "Benvenuto nell'Area Clienti Generali"
+    INTRO = (
+        "Sei un iscritto INARCASSA? Per registrarti all'Area Clienti devi avere almeno "
+        "una polizza Generali.\n\nPremi [b]Registrati[/b] per iniziare."
+    )
 
     def compose_step(self) -> ComposeResult:
-        yield panel(Static(welcome_early.REMINDER, id="promemoria"))
+        yield panel(
+            Static(
+                "Ti ricordiamo che se ti sei già registrato in passato, sul sito o sull'App "
+                "MyGenerali, puoi utilizzare le credenziali già in tuo possesso: premi [b]Accedi[/b].",
+                id="promemoria",
+            )
+        )
         yield actions(
             Button("Registrati", id="registrati", variant="primary"),
             Button("Accedi", id="accedi"),

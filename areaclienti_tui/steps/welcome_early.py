@@ -4,8 +4,9 @@ The real program shows this page first, then loads the rest in a thread (setting
 database and its migrations, the services, the other steps, the operator area) while the
 customer reads it; once that is ready the real 1A (`welcome.WelcomeScreen`) takes its
 place, looking the same, with the messages pane filled in. The texts are the real 1A's
-(`welcome.py` uses the ones here); the frame is `steps.base.StepScreen`'s, built from the
-same ids and classes, without importing it (it needs the store).
+(step modules do not import each other: tests/test_cli_console_start.py keeps the two
+equal); the frame is `steps.base.StepScreen`'s, built from the same ids and classes,
+without importing it (it needs the store).
 
 Nothing here acts: the app holds the keys typed meanwhile and hands them, in order, to
 the real 1A; a button clicked here is pressed there (`pressed`). While something waits,
@@ -23,7 +24,7 @@ from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
 from textual.widgets import Button, Footer, Header, LoadingIndicator, Static
 
-from areaclienti_tui.steps.breakpoints import take_breakpoint_classes
+from areaclienti_tui.breakpoints import take_breakpoint_classes
 from areaclienti_tui.widgets.actions import Actions
 
 STEP = "1A"
