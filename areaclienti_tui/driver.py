@@ -34,7 +34,9 @@ TIMEOUT = 60.0  # seconds a screen may take to come
 POLL_SECONDS = 0.05  # between two looks at a condition that does not hold yet
 CLICK_TRIES = 3  # a click that lands on a notification dismisses it: tried again
 AFTER_REPAINT_ROUNDS = 3  # repaints waited for, at most, by one settle (see _after_repaint)
-IDLE_POLL_SECONDS = 0.002  # how often a Pilot looks whether the app has finished a key (quick_pilot)
+# How often a Pilot looks whether the app has finished a key (quick_pilot). Each key
+# waits for two such looks at least: at 2 ms they were a fifth of a Pilot test's time.
+IDLE_POLL_SECONDS = 0.0005
 
 
 def quick_pilot() -> None:
@@ -44,8 +46,9 @@ def quick_pilot() -> None:
     looks every 1/50 s: at least 40 ms per key whatever the app does, which is
     most of the time a scenario, the gallery or a Pilot test spends typing. Once
     called (it stays for the process), it looks every `IDLE_POLL_SECONDS`
-    instead; "idle" means the same (less than 1 ms of CPU between two looks), so
-    the keys are still handled one by one. Textual is pinned (pyproject.toml):
+    instead; "idle" means the same (less than 1 ms of CPU between two looks: a
+    key still being handled keeps the loop busy longer than a look), so the keys
+    are still handled one by one. Textual is pinned (pyproject.toml):
     the value lives in `textual._wait`.
     """
     import textual._wait
@@ -317,18 +320,28 @@ class Driver:
 
     async def eventually(self, condition: Callable[[], Any], timeout: float | None = None) -> bool:
         """True as soon as `condition()` holds; False when the timeout (the driver's unless
-        given) has run out, after at least three tries."""
+        given) has run out, after at least three tries. A condition that looks for a widget
+        not there yet (a step that has come but is still putting its fields on the screen)
+        does not hold yet."""
+        from textual.css.query import NoMatches
+
+        def holds() -> bool:
+            try:
+                return bool(condition())
+            except NoMatches:
+                return False
+
         loop = asyncio.get_running_loop()
         deadline = loop.time() + (self.timeout if timeout is None else timeout)
         tries = 0
         while True:
-            if condition():
+            if holds():
                 return True
             tries += 1
             if tries > 3 and loop.time() >= deadline:
                 return False
             await self.settle()
-            if condition():
+            if holds():
                 return True
             await self._pause(POLL_SECONDS)
 

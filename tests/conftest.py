@@ -25,6 +25,22 @@ from areaclienti_tui.settings import Settings
 
 DB_NAME = "t.db"
 
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Tests marked `long(seconds)` run first, longest first; the rest keep their order.
+
+    pytest-xdist hands tests to its workers in this order: a long test handed out
+    last would keep one worker busy while the other has nothing left to do, and
+    the suite would end when it does. Started first, the short tests fill in
+    around the long ones. The seconds are rough figures for this machine, used
+    only to order (bench.suite lists the slowest tests of a run).
+    """
+    def cost(item: pytest.Item) -> float:
+        marker = item.get_closest_marker("long")
+        return -float(marker.args[0]) if marker is not None else 0.0
+
+    items.sort(key=cost)  # stable: unmarked tests keep their collection order
+
 # Pilot notices within 2 ms, not 20, that the app has handled a key (see quick_pilot).
 quick_pilot()
 

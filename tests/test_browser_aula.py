@@ -151,6 +151,7 @@ async def the_board(board: DevTools, server: Server) -> None:
                          what="la tabella dei posti non ha 2 righe", details=server_log(server))
 
 
+@pytest.mark.long(11)
 async def test_a_seat_and_the_board(chromium_port: int, classroom: Server) -> None:
     details = server_log(classroom)
     async with aiohttp.ClientSession() as http, \

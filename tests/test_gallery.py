@@ -9,6 +9,8 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+import pytest
+
 from areaclienti_tui import gallery
 
 SCREENS = Path(__file__).resolve().parents[1] / "screens"
@@ -21,6 +23,7 @@ def gallery_files(folder: Path) -> dict[str, bytes]:
     return {path.name: path.read_bytes() for path in sorted(folder.iterdir()) if path.suffix in (".svg", ".md")}
 
 
+@pytest.mark.long(20)
 def test_screens_folder_is_up_to_date(tmp_path: Path) -> None:
     gallery.write_gallery(tmp_path / "galleria")
     fresh = gallery_files(tmp_path / "galleria")

@@ -156,6 +156,7 @@ def test_wrong_codes_across_flows_from_many_consoles_lock_the_account(race):
     assert _account(ctx).locked_until is not None
 
 
+@pytest.mark.long(11)
 def test_recoveries_from_many_consoles_send_at_most_the_limit(race):
     ctx = race["ctx"]
     outcomes = run_race(race, [["recovery", USERNAME] for _ in range(CONSOLES)])

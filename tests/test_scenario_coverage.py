@@ -288,6 +288,7 @@ def test_a_transition_added_to_the_map_and_crossed_by_no_scenario_is_named(monke
     assert _never_crossed(crossed) == ["8A-prodotti —nuova-operazione→ 9A"]
 
 
+@pytest.mark.long(110)
 def test_the_projects_scenarios_cross_every_transition_of_the_map(scenario_runs):
     """100%: every transition of the journey map is crossed by a file of scenarios/ (what
     happens on another console meanwhile: `other_console`; other rules: `settings`).

@@ -42,6 +42,7 @@ def test_scenario_passes(path: Path, scenario_runs):
 # --- failures ------------------------------------------------------------------
 
 
+@pytest.mark.long(9)
 def test_broken_scenarios_fail_with_file_step_verb_expected_seen_and_errors():
     """Two broken files in one run: each stops at its failing step, the run goes on."""
     wrong_date = BROKEN / "data-inesistente.toml"

@@ -23,7 +23,7 @@ from textual.screen import Screen
 from textual.scroll_view import ScrollView
 from textual.widget import Widget
 from textual.widgets import (
-    Button, Checkbox, DataTable, Header, Input, LoadingIndicator, OptionList, Select, Static, TabbedContent, TabPane,
+    Button, Checkbox, DataTable, Input, LoadingIndicator, OptionList, Select, Static, TabbedContent, TabPane,
     Tabs,
 )
 from textual.worker import Worker, WorkerState
@@ -34,6 +34,7 @@ from areaclienti_tui.breakpoints import breakpoint_classes, take_breakpoint_clas
 from areaclienti_tui.widgets.actions import Actions
 from areaclienti_tui.widgets.field import Field, error_id
 from areaclienti_tui.widgets.footer import StepFooter
+from areaclienti_tui.widgets.header import StepHeader
 from areaclienti_tui.widgets.literal import Plain
 from areaclienti_tui.widgets.outbox_pane import OutboxPane
 
@@ -212,7 +213,7 @@ class StepScreen(Screen):
         return super().app  # type: ignore[return-value]
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield StepHeader()
         with Horizontal(id="layout"):
             with VerticalScroll(id="journey"):
                 yield Static(self.BADGE or f"Passo {self.STEP}", id="passo", classes="step-badge")

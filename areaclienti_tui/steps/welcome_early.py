@@ -22,10 +22,11 @@ from textual.app import ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal, Vertical, VerticalScroll
 from textual.screen import Screen
-from textual.widgets import Button, Footer, Header, LoadingIndicator, Static
+from textual.widgets import Button, Footer, LoadingIndicator, Static
 
 from areaclienti_tui.breakpoints import take_breakpoint_classes
 from areaclienti_tui.widgets.actions import Actions
+from areaclienti_tui.widgets.header import StepHeader
 
 STEP = "1A"
 HEADING = "Benvenuto nell'Area Clienti Generali"
@@ -71,7 +72,7 @@ class EarlyWelcomeScreen(Screen):
         take_breakpoint_classes(self)  # the width classes from the first frame
 
     def compose(self) -> ComposeResult:
-        yield Header()
+        yield StepHeader()
         with Horizontal(id="layout"):
             with VerticalScroll(id="journey"):
                 yield Static(f"Passo {STEP}", id="passo", classes="step-badge")

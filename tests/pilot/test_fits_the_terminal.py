@@ -88,6 +88,7 @@ def _walk(size: tuple[int, int], monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return problems
 
 
+@pytest.mark.long(27)
 @pytest.mark.parametrize("size", [(80, 24), (120, 40)], ids=["80x24", "120x40"])
 def test_every_button_and_field_fits(size: tuple[int, int], monkeypatch: pytest.MonkeyPatch) -> None:
     problems = _walk(size, monkeypatch)

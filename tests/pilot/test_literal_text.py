@@ -12,6 +12,8 @@ from __future__ import annotations
 import textwrap
 from datetime import date
 
+import pytest
+
 from codicefiscale import codicefiscale
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -261,6 +263,7 @@ JOURNEY_FIELDS = {
 }
 
 
+@pytest.mark.long(35)
 async def test_property_journey_inputs_refuse_control_characters_and_never_fail(make_app):
     texts = examples(30)
     app = make_app()

@@ -116,6 +116,7 @@ async def test_esc_closes_and_the_journey_goes_on_where_it_was(make_app):
         await d.expect_step("4A")
 
 
+@pytest.mark.long(11)
 async def test_from_the_trainer_tab_the_customers_step_is_highlighted(make_app):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:

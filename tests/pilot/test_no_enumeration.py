@@ -60,6 +60,7 @@ async def _recovery_transcript(make_app, clock, username: str) -> list[str]:
     return seen
 
 
+@pytest.mark.long(21)
 async def test_recovery_screens_are_identical_for_known_and_unknown_names(make_app, clock, monkeypatch):
     monkeypatch.setattr(codes, "_generate", lambda: "123456")
     known = await _recovery_transcript(make_app, clock, ANNA)

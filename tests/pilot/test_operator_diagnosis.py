@@ -144,6 +144,7 @@ async def test_the_list_is_live_and_a_click_chooses_a_row(make_app, demo_ctx):
         registration.recognise(demo_ctx, registration.PersonalData("Lucia", "De Luca", date(1990, 10, 15), "F"),
                                Username("mobile", "+393331112233"))
         await d.until(lambda: table.row_count == 2, "the new outcomes, without reloading by hand")
+        await d.settle()  # the table is laid out with its rows, as a person sees it before clicking one
         assert [row[1:] for row in rows(table)] == [
             ["1B", "Lucia De Luca", "+39 *** *** 2233"], ["già registrato", "Anna Conti", "a***i@outlook.it"]]
         await pilot.click("#ultimi-esiti", offset=(3, 2))  # the second row (the first line is the heading)

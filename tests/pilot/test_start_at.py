@@ -132,6 +132,7 @@ async def open_personas(d: Driver) -> None:
     await d.open_tab("personas")
 
 
+@pytest.mark.long(9)
 async def test_avvia_in_the_personas_tab_takes_the_persona_to_the_chosen_step(make_app) -> None:
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
