@@ -17,17 +17,20 @@ unit tests compare the two:
   and hyphens after it) is the lowercased local part plus the domain as
   email-validator reads it, asked once per domain;
 * mobiles: a number written as plain national digits skips phonenumbers'
-  parsing (which would give exactly its digits) and has its type under
-  Italy's numbering plan decided once, with Italy's patterns compiled once:
-  what the validity and type checks of `rules.username` come down to for
-  such a number (see `normalize_mobile`).
+  parsing (which would give exactly its digits, or, for digits that start
+  with 39, Italy's country code, the rest when phonenumbers' own tests say
+  so) and has its type under Italy's numbering plan decided once, with
+  Italy's patterns compiled once: what the validity and type checks of
+  `rules.username` come down to for such a number (see `normalize_mobile`).
 """
 
 from __future__ import annotations
 
+import csv
 import re
 import sys
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 from typing import NamedTuple
@@ -101,6 +104,50 @@ class CustomerRow(NamedTuple):
 Record = tuple[int, "list[str] | str"]
 # What `check_batch` says of a record: the row, or (line number, reason).
 Outcome = "CustomerRow | tuple[int, str]"
+
+
+@dataclass(frozen=True, slots=True)
+class Lines:
+    """Whole lines of the file, none with a quote character: each is one record (or a blank
+    line), as only a quoted field runs over several lines, so the csv module reads them
+    alike wherever it reads them (`check_batch`, in a worker process). `before`: how many
+    lines of the file come before these (the header among them), for the line numbers."""
+
+    before: int
+    lines: list[str]
+
+    def __len__(self) -> int:
+        return len(self.lines)
+
+
+def csv_reason(error: csv.Error) -> str:
+    """The csv module's complaint about a record, in Italian."""
+    text = str(error)
+    if "field larger than field limit" in text:
+        return f"un campo supera la lunghezza massima che si può leggere ({csv.field_size_limit()} caratteri)"
+    if "NUL" in text:
+        return "la riga contiene un carattere nullo (NUL)"
+    if "new-line character seen in unquoted field" in text:
+        return "a capo non valido dentro un campo senza virgolette"
+    return f"riga CSV non leggibile ({text})"
+
+
+def read_records(reader, before: int = 0) -> Iterator[Record]:  # noqa: ANN001 - a csv reader
+    """Each record with its line number (`before` + the reader's), as `csv.DictReader` would
+    give it (blank lines skipped). A record the csv module cannot read (a field over its
+    size limit, a NUL) comes as the reason instead of the fields: the reader drops the
+    rest of that line and goes on. Any other error (not UTF-8, a disk error) is raised."""
+    while True:
+        try:
+            fields = next(reader)
+            while fields == []:
+                fields = next(reader)
+        except StopIteration:
+            return
+        except csv.Error as error:
+            yield before + reader.line_num, csv_reason(error)
+        else:
+            yield before + reader.line_num, fields
 
 
 def _split(value: str | None) -> list[str]:
@@ -269,12 +316,50 @@ def _is_italian_mobile(number: phonenumbers.PhoneNumber) -> bool:
     return _TYPE_UNDER(national, _IT_METADATA) == PhoneNumberType.MOBILE
 
 
+_MATCH_PATTERN = getattr(phonenumbers.phonenumberutil, "_match_national_number", None)
+_TEST_LENGTH = getattr(phonenumbers.phonenumberutil, "_test_number_length", None)
+
+
+def _without_country_code(value: str) -> str:
+    """What phonenumbers.parse(value, "IT") keeps as the national number of plain digits that
+    start with 39, Italy's country code: the rest, when the whole does not fit Italy's
+    general pattern and the rest does, or when the whole is too long for Italy; else the whole."""
+    general, rest = _IT_METADATA.general_desc, value[2:]
+    if not _MATCH_PATTERN(value, general, False) and _MATCH_PATTERN(rest, general, False):
+        return rest
+    return rest if _TEST_LENGTH(value, _IT_METADATA) == phonenumbers.ValidationResult.TOO_LONG else value
+
+
+def _country_code_test() -> Callable[[str], str] | None:
+    """`_without_country_code` if phonenumbers still has what it asks and agrees with it (checked
+    here, at import, on numbers of every length from 39 followed by a spread of digits)."""
+    if _MATCH_PATTERN is None or _TEST_LENGTH is None or _IT_METADATA is None or _MOBILE_TYPE is None:
+        return None
+    samples = [f"39{start:02d}5555555555555"[:length] for start in range(100) for length in (6, 10, 11, 12, 13)]
+    for sample in samples:
+        try:
+            national = phonenumbers.national_significant_number(phonenumbers.parse(sample, "IT"))
+        except phonenumbers.NumberParseException:
+            if _MOBILE_TYPE(_without_country_code(sample)):
+                return None  # phonenumbers refuses what the shortcut would take
+            continue
+        if _without_country_code(sample) != national:
+            return None
+    return _without_country_code
+
+
+_NATIONAL_OF_39 = _country_code_test()
+
+
 def normalize_mobile(value: str) -> str:
     """`normalize_contact("mobile", value)`, with less of phonenumbers' work for a plain national number."""
     if _PLAIN_MOBILES and value.isascii() and _PLAIN_MOBILE_RE.fullmatch(value):
-        if _MOBILE_TYPE is not None and not value.startswith("39"):
-            # PhoneNumber(39, int(value)): its national number is `value` itself, its E.164 "+39" + value.
-            return "+39" + value if _MOBILE_TYPE(value) else normalize_contact("mobile", value)
+        if _MOBILE_TYPE is not None and (not value.startswith("39") or _NATIONAL_OF_39 is not None):
+            # PhoneNumber(39, int(national)): national is `value` itself, or what parsing keeps of a
+            # value that starts with the country code; its E.164 is "+39" + national (a mobile
+            # number has no leading zero).
+            national = _NATIONAL_OF_39(value) if value.startswith("39") else value
+            return "+39" + national if _MOBILE_TYPE(national) else normalize_contact("mobile", value)
         try:
             number = (
                 phonenumbers.parse(value, "IT")
@@ -366,8 +451,11 @@ def check_record(fieldnames: list[str], line: int, fields: list[str] | str) -> C
         return line, error.message
 
 
-def check_batch(fieldnames: list[str], records: list[Record]) -> list[CustomerRow | tuple[int, str]]:
-    """`check_record` over a batch, in order: the unit of work of the import's worker processes."""
+def check_batch(fieldnames: list[str], records: list[Record] | Lines) -> list[CustomerRow | tuple[int, str]]:
+    """`check_record` over a batch (records, or lines to read first), in order: the unit of work
+    of the import's worker processes."""
+    if isinstance(records, Lines):
+        records = read_records(csv.reader(records.lines), records.before)
     return [check_record(fieldnames, line, fields) for line, fields in records]
 
 

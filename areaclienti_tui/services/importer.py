@@ -15,7 +15,9 @@ overrides, newlines…) in any field, which would otherwise reach the terminal.
 
 How a big file goes through (issue 12), memory flat whatever its length:
 
-* this process reads the records and hands them on in batches (`_batches`);
+* this process reads the file and hands it on in batches (`_batches`): lines
+  as they are when none has a quote character (the worker reads them), else
+  records;
 * checking a row (services/import_rows.py: codice fiscale, names, email,
   mobile, policies) is the costly part: the first POOL_AFTER records are
   checked here, the rest by worker processes (`_Checker`, a
@@ -52,6 +54,7 @@ from contextlib import closing, contextmanager, suppress
 from dataclasses import dataclass, field
 from datetime import datetime
 from functools import lru_cache
+from itertools import chain
 from pathlib import Path
 
 from sqlalchemy import bindparam, delete, insert, text, update
@@ -67,11 +70,14 @@ from areaclienti_tui.services.import_rows import (  # noqa: F401 - the importer'
     POLICY_PRODUCT_MAX,
     POLICY_STATES,
     CustomerRow,
+    Lines,
     Record,
     check_batch,
     check_record,
+    csv_reason,
     ignore_interrupts,
     parse_row,
+    read_records,
 )
 from areaclienti_tui.store.db import committing
 from areaclienti_tui.store.models import Contact, Customer, Policy
@@ -132,64 +138,77 @@ def default_workers() -> int:
 # --- reading ---------------------------------------------------------------------
 
 
-def _csv_reason(error: csv.Error) -> str:
-    """The csv module's complaint about a record, in Italian."""
-    text = str(error)
-    if "field larger than field limit" in text:
-        return f"un campo supera la lunghezza massima che si può leggere ({csv.field_size_limit()} caratteri)"
-    if "NUL" in text:
-        return "la riga contiene un carattere nullo (NUL)"
-    if "new-line character seen in unquoted field" in text:
-        return "a capo non valido dentro un campo senza virgolette"
-    return f"riga CSV non leggibile ({text})"
-
-
-def _open_csv(lines: Iterable[str]) -> tuple[Iterator[list[str]], list[str]]:
-    """The csv reader past the header, and the header; ImportFileError if a column is missing."""
-    reader = csv.DictReader(lines)
+def _open_csv(lines: Iterable[str]) -> tuple[Iterator[str], int, list[str]]:
+    """The lines past the header, how many lines the header took, and the header;
+    ImportFileError if a column is missing."""
+    rest = iter(lines)
+    reader = csv.DictReader(rest)  # reads a line only when asked for a record: `rest` goes on after the header
     try:
         fieldnames = reader.fieldnames or []
     except csv.Error as error:
-        raise ImportFileError(f"intestazione non leggibile: {_csv_reason(error)}") from None
+        raise ImportFileError(f"intestazione non leggibile: {csv_reason(error)}") from None
     missing = [c for c in COLUMNS if c not in fieldnames]
     if missing:
         raise ImportFileError(f"intestazione del file senza le colonne: {', '.join(missing)}")
-    return reader.reader, list(fieldnames)
+    return rest, reader.reader.line_num, list(fieldnames)
 
 
-def _batches(reader, size: int) -> Iterator[list[Record]]:  # noqa: ANN001 - a csv reader
-    """Each record with its line number, as `csv.DictReader` would give it (blank lines
-    skipped), `size` at a time.
+def _raise(error: Exception) -> Iterator[str]:
+    raise error
+    yield  # a generator: raises when the reader asks it for a line
 
-    A record the csv module cannot read (a field over its size limit, a NUL)
-    comes as the reason instead of the fields: the reader drops the rest of
-    that line and goes on. When reading fails midway (not UTF-8, a disk error)
-    the records read before are still handed on, and the error comes after
-    them: the rows before the fault are imported exactly as when the file is
-    read row by row.
+
+Batch = list[Record] | Lines  # what a worker process is given to check
+
+
+def _batches(lines: Iterator[str], before: int, size: int) -> Iterator[Batch]:
+    """The records past the header, about `size` lines at a time, as `csv.DictReader` would
+    give them (`read_records`).
+
+    Lines with no quote character are handed on as they are (`Lines`): each is a
+    whole record, read by the process that checks them. When some line has one (a
+    quoted field may run over several lines), the lines are read here, into
+    records, up to the end of the record the last of them is in. When reading
+    fails midway (not UTF-8, a disk error) the records read before are still
+    handed on, and the error comes after them: the rows before the fault are
+    imported exactly as when the file is read row by row.
     """
-    batch: list[Record] = []
-    try:
-        while True:
-            try:
-                fields = next(reader)
-                while fields == []:
-                    fields = next(reader)
-            except StopIteration:
-                break
-            except csv.Error as error:
-                batch.append((reader.line_num, _csv_reason(error)))
-            else:
-                batch.append((reader.line_num, fields))
-            if len(batch) >= size:
-                yield batch
-                batch = []
-    except Exception:
-        if batch:
-            yield batch
-        raise
-    if batch:
-        yield batch
+    while True:
+        block: list[str] = []
+        failure: Exception | None = None
+        try:
+            for line in lines:
+                block.append(line)
+                if len(block) >= size:
+                    break
+        except Exception as error:  # noqa: BLE001 - raised below, after what was read before it
+            failure = error
+        if not block:
+            if failure is not None:
+                raise failure
+            return
+        if '"' not in "".join(block):
+            yield Lines(before, block)
+            before += len(block)
+            if failure is not None:
+                raise failure
+            continue
+        reader = csv.reader(chain(block, lines if failure is None else _raise(failure)))
+        records: list[Record] = []
+        try:
+            for record in read_records(reader, before):
+                records.append(record)
+                if reader.line_num >= len(block):
+                    break
+        except Exception:
+            if records:
+                yield records
+            raise
+        if records:
+            yield records
+        if failure is not None:
+            raise failure
+        before += reader.line_num
 
 
 def _start_pool(workers: int):  # noqa: ANN202 - a ProcessPoolExecutor
@@ -221,7 +240,7 @@ class _Checker:
     def __init__(
         self,
         fieldnames: list[str],
-        batches: Iterator[list[Record]],
+        batches: Iterator[Batch],
         workers: int,
         pool_after: int,
         size_hint: int | None = None,
@@ -232,18 +251,21 @@ class _Checker:
         self.big = False
         self.pool = None
 
-    def _records_left(self, read: int, batch: list[Record]) -> float | None:
+    def _records_left(self, read: int, batch: Batch) -> float | None:
         """About how many records follow the `read` ones (None: the input's size is unknown)."""
         if self.size_hint is None:
             return None
         if self.per_record is None:
-            lengths = [sum(map(len, fields)) + len(fields) for _, fields in batch if not isinstance(fields, str)]
+            if isinstance(batch, Lines):
+                lengths = [len(line) for line in batch.lines if line.strip()]
+            else:
+                lengths = [sum(map(len, fields)) + len(fields) for _, fields in batch if not isinstance(fields, str)]
             if not lengths:
                 return None
             self.per_record = sum(lengths) / len(lengths)
         return (self.size_hint - self.per_record * read) / self.per_record
 
-    def _decide(self, read: int, batch: list[Record]) -> None:
+    def _decide(self, read: int, batch: Batch) -> None:
         """After each batch read, until decided: big or not, pool or not."""
         left = self._records_left(read, batch)
         if read <= self.pool_after and not (left is not None and read + left >= 2 * self.pool_after):
@@ -255,7 +277,7 @@ class _Checker:
             self.workers = 0  # only a few left: not worth starting the workers
 
     def __iter__(self) -> Iterator[CustomerRow | tuple[int, str]]:
-        pending: deque[tuple[Future | None, list[Record]]] = deque()
+        pending: deque[tuple[Future | None, Batch]] = deque()
         read = 0
         failure: Exception | None = None
         exhausted = False
@@ -280,7 +302,7 @@ class _Checker:
         if failure is not None:
             raise failure
 
-    def _submit(self, batch: list[Record]) -> Future | None:
+    def _submit(self, batch: Batch) -> Future | None:
         if self.pool is None:
             return None
         try:
@@ -289,7 +311,7 @@ class _Checker:
             self._give_up_pool()
             return None
 
-    def _result(self, future: Future | None, batch: list[Record]) -> list[CustomerRow | tuple[int, str]]:
+    def _result(self, future: Future | None, batch: Batch) -> list[CustomerRow | tuple[int, str]]:
         if future is not None:
             try:
                 return future.result()
@@ -307,19 +329,6 @@ class _Checker:
         if self.pool is not None:
             self.pool.shutdown(wait=True, cancel_futures=True)
             self.pool = None
-
-
-def read_rows(lines: Iterable[str], report: ImportReport, on_error: ErrorSink) -> Iterator[CustomerRow]:
-    """Parse the CSV lazily, in this process; bad rows go to `on_error` and are skipped."""
-    reader, fieldnames = _open_csv(lines)
-    for batch in _batches(reader, 1):
-        for line, fields in batch:
-            report.rows += 1
-            outcome = check_record(fieldnames, line, fields)
-            if isinstance(outcome, CustomerRow):
-                yield outcome
-            else:
-                on_error(*outcome)
 
 
 def _chunks(
@@ -790,8 +799,8 @@ def import_lines(
             on_error(line, reason)
 
     started = ctx.clock.now()
-    reader, fieldnames = _open_csv(lines)
-    batches = _batches(reader, batch_size)
+    rest, header_lines, fieldnames = _open_csv(lines)
+    batches = _batches(rest, header_lines, batch_size)
     workers = default_workers() if workers is None else workers
     checker = _Checker(fieldnames, batches, workers, pool_after, size_hint)
     processors: dict = {}

@@ -498,6 +498,8 @@ def _mobiles() -> list[str]:
                "9" * 18]
     values += ["".join(rng.choice("0123456789") for _ in range(rng.randint(1, 18))) for _ in range(5000)]
     values += [f"3{rng.randint(0, 9)}{rng.randint(0, 10**rng.choice((7, 8)) - 1):0{rng.choice((7, 8))}d}" for _ in range(3000)]
+    # Italy's country code in front, or a mobile that starts with 39 (393…): which of the two, parsing decides.
+    values += ["39" + "".join(rng.choice("0123456789") for _ in range(rng.randint(4, 13))) for _ in range(3000)]
     return values
 
 
@@ -509,6 +511,7 @@ def test_fast_mobile_normalisation_matches_the_rule(way, monkeypatch):
 
     # The fast paths are active with this phonenumbers: else this test would test nothing.
     assert import_rows._PLAIN_MOBILES and import_rows._TYPE_UNDER and import_rows._MOBILE_TYPE
+    assert import_rows._NATIONAL_OF_39
     if way != "schemi-compilati":
         monkeypatch.setattr(import_rows, "_MOBILE_TYPE", None)
     if way == "api-pubblica":
