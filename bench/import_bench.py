@@ -21,8 +21,8 @@ Each side --ripetizioni times (3), the sides taking turns; the median rows per
 second and the highest peak memory (RSS, sampled every 0.1 s over the process
 and its children; the importer's worker processes included) for each, the
 ratios, and the machine; then the import once more on a file a tenth as long,
-to show that its memory does not grow with the file. The figures are appended to
-bench/RESULTS.md unless --non-registrare.
+to show that its memory does not grow with the file. The figures are written in
+bench/RESULTS.md (the section for a file of N rows, replaced) unless --non-registrare.
 """
 
 from __future__ import annotations
@@ -44,8 +44,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bench.machine import describe  # noqa: E402
 from bench.make_customers import write  # noqa: E402
+from bench.results import record_text  # noqa: E402
 
-RESULTS = Path(__file__).with_name("RESULTS.md")
 CLI = Path(sys.executable).with_name("areaclienti-tui")
 COMMIT_EVERY = 2000
 TARGET = 20_000  # rows/s, issue 12
@@ -265,7 +265,7 @@ def main() -> None:
     parser.add_argument("--righe", type=int, default=1_000_000, metavar="N", help="clienti nel file (1000000)")
     parser.add_argument("--ripetizioni", type=int, default=3, metavar="N", help="volte per lato, alternate (3)")
     parser.add_argument("--processi", type=int, metavar="N", help="--processi dell'importazione (predefinito suo)")
-    parser.add_argument("--non-registrare", action="store_true", help="non aggiungere i risultati a bench/RESULTS.md")
+    parser.add_argument("--non-registrare", action="store_true", help="non scrivere i risultati in bench/RESULTS.md")
     parser.add_argument("--lato", choices=("semplice", "schema"), help=argparse.SUPPRESS)
     parser.add_argument("file", nargs="?", help=argparse.SUPPRESS)
     parser.add_argument("db", nargs="?", help=argparse.SUPPRESS)
@@ -326,8 +326,7 @@ def main() -> None:
     text = report(rows, [summary(label, runs[label]) for label in labels], summary(small["label"], [small]), settings)
     print(text)
     if not args.non_registrare:
-        with RESULTS.open("a", encoding="utf-8") as handle:
-            handle.write(text)
+        record_text(text)  # the section of a file this long: replaced, the others kept
 
 
 if __name__ == "__main__":

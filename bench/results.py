@@ -1,7 +1,7 @@
 """Writing a benchmark's figures into bench/RESULTS.md, one section per benchmark.
 
 A section starts with a `## ` heading. `record_section` writes (or replaces) a
-whole section; `record_after` keeps the section's first part (the baseline that
+whole section, `record_text` one written by the benchmark itself; `record_after` keeps the section's first part (the baseline that
 was recorded before the work) and writes (or replaces) a `### ` part below it.
 The other sections are kept as they are.
 """
@@ -21,14 +21,25 @@ def _block(command: str, text: str, goal: str) -> str:
     return f"Generato da `{command}` il {stamp}.\n\nMacchina: {describe()}\n\n{text}\n\n{goal}\n"
 
 
+def _without(current: str, section: str) -> str:
+    """`current` without the section headed `section` (the sections after it kept)."""
+    head, found, tail = current.partition(f"\n{section}\n")
+    if not found:
+        return current
+    rest = tail.split("\n## ", 1)
+    return head + ("\n## " + rest[1] if len(rest) > 1 else "")
+
+
 def record_section(section: str, command: str, text: str, goal: str, results: Path = RESULTS) -> None:
     """Write (or replace) the section headed `section` with the machine and the time."""
+    record_text(f"{section}\n\n" + _block(command, text, goal), results)
+
+
+def record_text(text: str, results: Path = RESULTS) -> None:
+    """Write (or replace) a whole section given as it is: its first line is its `## ` heading."""
+    section = text.strip("\n").split("\n", 1)[0]
     current = results.read_text(encoding="utf-8") if results.exists() else ""
-    head, found, tail = current.partition(f"\n{section}\n")
-    if found:  # replace the previous section, keep the ones after it
-        rest = tail.split("\n## ", 1)
-        current = head + ("\n## " + rest[1] if len(rest) > 1 else "")
-    results.write_text(current.rstrip("\n") + f"\n\n{section}\n\n" + _block(command, text, goal), encoding="utf-8")
+    results.write_text(_without(current, section).rstrip("\n") + "\n\n" + text.strip("\n") + "\n", encoding="utf-8")
 
 
 def record_after(section: str, after: str, command: str, text: str, goal: str, results: Path = RESULTS) -> None:
