@@ -691,14 +691,19 @@ def _thousands(value: float) -> str:
     return f"{value:,.0f}".replace(",", ".")
 
 
-def _import_progress(err: Console, bar: bool):
+NARROW_BAR = 140  # columns below which the import's bar leaves out the file's name and the time spent
+
+
+def _import_progress(err: Console, bar: bool, name: str):
     """The import's progress bar on `err` (a Progress that shows nothing when `bar` is false).
 
+    On a terminal narrower than NARROW_BAR columns (80×24) the bar is shorter and
+    the file's name (said on the line above) and the time spent are left out, so
+    that the count, the rows per second and the time left fit whole on one line.
     rich.progress is imported here, by the one command that draws it: not at every start.
     """
     from rich.progress import (
         BarColumn,
-        MofNCompleteColumn,
         Progress,
         ProgressColumn,
         TaskProgressColumn,
@@ -707,6 +712,11 @@ def _import_progress(err: Console, bar: bool):
         TimeRemainingColumn,
     )
 
+    class CountColumn(ProgressColumn):
+        def render(self, task) -> Text:
+            total = f"/{_thousands(task.total)}" if task.total is not None else ""
+            return Text(f"{_thousands(task.completed)}{total} righe", style="progress.download")
+
     class RateColumn(ProgressColumn):
         def render(self, task) -> Text:
             speed = task.finished_speed or task.speed
@@ -714,14 +724,16 @@ def _import_progress(err: Console, bar: bool):
                 return Text("– righe/s", style="progress.data.speed")
             return Text(f"{_thousands(speed)} righe/s", style="progress.data.speed")
 
+    narrow = err.width < NARROW_BAR
+    if bar and narrow:
+        err.print(f"Importazione di {name}", markup=False, highlight=False)
     return Progress(
-        TextColumn("[progress.description]{task.description}"),
-        BarColumn(),
+        *([] if narrow else [TextColumn("{task.description}", style="progress.description", markup=False)]),
+        BarColumn(bar_width=12 if narrow else 40),
         TaskProgressColumn(),
-        MofNCompleteColumn(),
-        TextColumn("righe"),
+        CountColumn(),
         RateColumn(),
-        TimeElapsedColumn(),
+        *([] if narrow else [TimeElapsedColumn()]),
         TextColumn("mancano"),
         TimeRemainingColumn(),
         console=err,
@@ -777,7 +789,7 @@ def _cmd_import(args: argparse.Namespace, settings: Settings, out: Console, err:
 
     ctx = _open(settings, write=True)
     try:
-        progress = _import_progress(err, bar)
+        progress = _import_progress(err, bar, path.name)
         task_id = progress.add_task(f"Importazione di {path.name}", total=total or None)
 
         def on_error(line: int, reason: str) -> None:

@@ -89,6 +89,28 @@ def test_import_on_a_terminal_draws_a_bar_with_rate_and_time_left(tmp_path: Path
     assert "fine stimata" not in screen  # the plain lines are for pipes only
 
 
+@needs_program
+def test_at_80_columns_the_bar_keeps_count_rate_and_time_left_whole(tmp_path: Path) -> None:
+    """80×24: the file's name on a line of its own, the bar shorter, nothing cut with "…"."""
+    pexpect = pytest.importorskip("pexpect")
+    path = _file(tmp_path, 20_000)
+    child = pexpect.spawn(
+        str(PROGRAM), ["import", str(path)], env={**_env(tmp_path), "TERM": "xterm-256color", "COLUMNS": "80"},
+        dimensions=(24, 80), timeout=300,
+    )
+    child.expect(pexpect.EOF)
+    child.close()
+    assert child.exitstatus == 0
+    screen = ANSI.sub("", child.before.decode("utf-8", "replace")).replace("\r", "\n")
+    assert "Importazione di clienti.csv" in screen.splitlines()
+    frames = [line for line in screen.splitlines() if "━" in line]
+    assert frames, screen
+    assert all(len(frame.rstrip()) <= 80 and "…" not in frame for frame in frames), frames
+    assert all(re.search(r"\d+% [\d.]+/20\.000 righe .*righe/s mancano", frame) for frame in frames), frames
+    assert "20.000/20.000 righe" in frames[-1] and "100%" in frames[-1], frames[-1]
+    assert "20000 righe lette: 19998 clienti nuovi" in screen
+
+
 def test_processi_chooses_the_workers_and_refuses_a_negative_number(tmp_path: Path, monkeypatch, capsys) -> None:
     from areaclienti_tui import cli
     from areaclienti_tui.services import importer
