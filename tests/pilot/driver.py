@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from textual.command import CommandList, CommandPalette
 from textual.pilot import Pilot
+from textual.widgets import DataTable
 
 from areaclienti_tui.driver import Driver as AppDriver
 from areaclienti_tui.services.demo import OPERATOR_PASSWORD, OPERATOR_USERNAME
@@ -127,6 +128,14 @@ class Driver(AppDriver):
         await self.click(f"#--content-tab-{tab_id}")
         await self.until(lambda: self.app.screen.query_one("#schede", TabbedContent).active == tab_id, f"tab {tab_id}")
         await self.settle()
+
+    async def accounts_tab(self) -> DataTable:
+        """Signed in, the Account tab, once its table lists the one account of the demo data."""
+        await self.operator_home()
+        await self.open_tab("account")
+        table = self.app.screen.query_one("#elenco-account", DataTable)
+        await self.until(lambda: table.row_count == 1, "l'account di Anna Conti")
+        return table
 
     async def answer_confirmation(self, button: str) -> None:
         """A confirmation comes; `button` (#conferma, #annulla) answers it and it closes."""

@@ -39,10 +39,7 @@ async def _show(make_app, size) -> tuple[list[str], list[list[str]], bool, list[
     app = make_app()
     async with app.run_test(size=size) as pilot:
         d = Driver(pilot)
-        await d.operator_home()
-        await d.open_tab("account")
-        table = app.screen.query_one("#elenco-account", DataTable)
-        await d.until(lambda: table.row_count == 1, "Anna's account")
+        table = await d.accounts_tab()
         await d.settle()
         return headers(table), rows(table), fits(table), d.screen_lines()
 

@@ -150,10 +150,7 @@ async def test_locked_account_appears_and_is_unlocked_with_confirmation(make_app
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await d.operator_home()
-        await d.open_tab("account")
-        table = app.screen.query_one("#elenco-account", DataTable)
-        await d.until(lambda: table.row_count == 1, "Anna's account")
+        table = await d.accounts_tab()
         [row] = rows(table)
         assert row[0] == ANNA and row[1] == "Anna Conti" and row[4] == "5"
         assert row[5].startswith("Bloccato")  # "Bloccato→HH:MM" when the full form does not fit
@@ -184,10 +181,7 @@ async def test_accounts_filter_and_live_lockouts(make_app, demo_ctx):
     app = make_app()
     async with app.run_test(size=SIZE) as pilot:
         d = Driver(pilot)
-        await d.operator_home()
-        await d.open_tab("account")
-        table = app.screen.query_one("#elenco-account", DataTable)
-        await d.until(lambda: table.row_count == 1, "one account")
+        table = await d.accounts_tab()
         assert "Nessun blocco registrato" in text_of(d, "#blocchi-vuoto")
         await d.type_keys("#filtro-account", "rossi")
         await d.until(lambda: table.row_count == 0, "filtered out")
