@@ -5,7 +5,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
-from rich.cells import cell_len
 from textual import events, on
 from textual.app import ComposeResult
 from textual.containers import Horizontal
@@ -16,6 +15,7 @@ from areaclienti_tui.steps.base import actions, form_error
 from areaclienti_tui.steps.operator.common import (
     OperatorTab,
     ask_unlock,
+    column_widths,
     contact,
     fill_table,
     highlighted_key,
@@ -55,9 +55,7 @@ class AccountColumns:
 
     def width(self, listed: list[accounts.AccountSummary]) -> int:
         """Columns needed to show every cell whole (padding included)."""
-        widths = [cell_len(header) for header in self.headers]
-        for account in listed:
-            widths = [max(w, cell_len(text)) for w, text in zip(widths, self.row(account), strict=True)]
+        widths = column_widths(self.headers, (self.row(account) for account in listed))
         return sum(widths) + CELL_PADDING * len(widths)
 
 
@@ -78,7 +76,6 @@ class AccountsTab(OperatorTab):
     """Tab "Account": customer accounts with their lock state, unlock, recent lockouts."""
 
     LIVE = True
-    COLUMNS: ClassVar[tuple[str, ...]] = ACCOUNT_COLUMNS[0].headers
     LOCKOUT_COLUMNS: ClassVar[tuple[str, ...]] = ("Quando", "Chi", "Tipo", "Blocco")
     LOCKOUTS_SHOWN = 20
 

@@ -11,7 +11,7 @@ sign the operator out, and unlock a customer's account (the "Anagrafe" and
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from rich.cells import cell_len
@@ -50,6 +50,19 @@ MAX_COLUMN_WIDTH = 48
 # -- small formatting helpers --------------------------------------------------------
 
 
+def column_widths(columns: Sequence[object], rows: Iterable[Sequence[object]]) -> list[int]:
+    """The width of each column's widest cell, its heading included, in terminal cells."""
+
+    def width(value: object) -> int:
+        return value.cell_len if isinstance(value, Text) else cell_len(str(value))
+
+    widths = [width(label) for label in columns]
+    for cells in rows:
+        for index, value in enumerate(cells):
+            widths[index] = max(widths[index], width(value))
+    return widths
+
+
 def fill_table(table: DataTable, columns: Sequence[str], rows: Sequence[tuple[str | None, Sequence[object]]]) -> None:
     """Replace a table's columns and rows, with each column as wide as its widest cell.
 
@@ -57,15 +70,8 @@ def fill_table(table: DataTable, columns: Sequence[str], rows: Sequence[tuple[st
     before the new cells arrived and the cells came out cut. Cells are data:
     shown as text, never as markup (``literal.cell``).
     """
-
-    def width(value: object) -> int:
-        return value.cell_len if isinstance(value, Text) else cell_len(str(value))
-
     text_rows = [(key, [cell(value) for value in cells]) for key, cells in rows]
-    widths = [width(label) for label in columns]
-    for _key, cells in text_rows:
-        for index, value in enumerate(cells):
-            widths[index] = max(widths[index], width(value))
+    widths = column_widths(columns, (cells for _key, cells in text_rows))
     table.clear(columns=True)
     for label, size in zip(columns, widths, strict=True):
         table.add_column(label, width=min(size, MAX_COLUMN_WIDTH))

@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
-from rich.cells import cell_len
 from rich.style import Style
 from rich.text import Text
 from textual import events, on
@@ -29,7 +28,7 @@ from areaclienti_tui.rules.personal import format_date, read_date
 from areaclienti_tui.services import diagnosis
 from areaclienti_tui.services.diagnosis import Candidate, Diagnosis, Difference, Outcome, Typed
 from areaclienti_tui.steps.base import SEX_OPTIONS, actions
-from areaclienti_tui.steps.operator.common import OperatorTab, RequestTable, highlighted_key, when
+from areaclienti_tui.steps.operator.common import OperatorTab, RequestTable, column_widths, highlighted_key, when
 from areaclienti_tui.widgets.date_input import DateInput
 from areaclienti_tui.widgets.field import Field
 from areaclienti_tui.widgets.literal import Plain, PlainTable, TextInput, shown, template
@@ -86,14 +85,7 @@ def fill_fitted(table: DataTable, headings: Sequence[str], stages: Stages,
     """Replace a table's columns and rows, the columns fitted to `room` cells (`fit_widths`),
     each row as tall as its wrapped cells."""
 
-    def width(value: Text | str) -> int:
-        return value.cell_len if isinstance(value, Text) else cell_len(value)
-
-    natural = [width(label) for label in headings]
-    for _key, cells in rows:
-        for index, value in enumerate(cells):
-            natural[index] = max(natural[index], width(value))
-    widths = fit_widths(natural, stages, room)
+    widths = fit_widths(column_widths(headings, (cells for _key, cells in rows)), stages, room)
     table.clear(columns=True)
     for label, size in zip(headings, widths, strict=True):
         table.add_column(label, width=size)
